@@ -1,0 +1,249 @@
+package poller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cloudwego/netpoll"
+)
+
+// inputNodeSize is netpoll's initial input buffer. It is above the page size
+// on purpose: netpoll then drops a connection's input node every time its
+// buffer drains (Release -> resetTail), so an idle socket keeps no read
+// buffer at all.
+const inputNodeSize = 8 << 10
+
+var configureOnce sync.Once
+
+// configureNetpoll sets netpoll's process-wide tuning before the first
+// connection exists. netpoll's default Runner (a goroutine per *active*
+// connection, none per idle one) is kept on purpose: it is called from the
+// poller goroutine and must never block, which a bounded pool cannot promise.
+func configureNetpoll() {
+	configureOnce.Do(func() {
+		_ = netpoll.Configure(netpoll.Config{BufferSize: inputNodeSize})
+	})
+}
+
+// Server accepts TCP connections on a netpoll reactor, upgrades WebSocket
+// handshakes inside the reactor and hands every other HTTP request to a
+// standard net/http server on the same port.
+//
+// An idle upgraded socket owns no goroutine, no read buffer and no runtime
+// timer. Create one with New; Serve it on a listener; stop it with Shutdown.
+type Server struct {
+	opts      Options
+	wheel     *Wheel
+	ownWheel  bool
+	loop      netpoll.EventLoop
+	httpSrv   *http.Server
+	httpLn    *chanListener
+	backlog   backlogSet
+	shards    [registryShards]registryShard
+	stats     counters
+	draining  atomic.Bool
+	serving   atomic.Bool
+	closeOnce sync.Once
+	wg        sync.WaitGroup // goroutines the server owns
+}
+
+// New validates o, fills its defaults and builds a Server.
+func New(o Options) (*Server, error) {
+	o.setDefaults()
+	if o.MaxHeaderBytes < 256 {
+		return nil, errors.New("poller: MaxHeaderBytes below 256")
+	}
+	configureNetpoll()
+	s := &Server{opts: o, wheel: o.Wheel}
+	if s.wheel == nil {
+		s.wheel, s.ownWheel = NewWheel(0), true
+	}
+	for i := range s.shards {
+		s.shards[i].m = make(map[*Conn]struct{})
+	}
+	s.backlog.init(s)
+	s.httpLn = newChanListener()
+	handler := o.HTTP
+	if handler == nil {
+		handler = http.NotFoundHandler()
+	}
+	s.httpSrv = &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: o.HandshakeTimeout,
+		IdleTimeout:       o.HTTPIdleTimeout,
+		MaxHeaderBytes:    o.MaxHeaderBytes,
+		ErrorLog:          nil,
+	}
+	loop, err := netpoll.NewEventLoop(s.onRequest,
+		netpoll.WithOnPrepare(s.onPrepare),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("poller: event loop: %w", err)
+	}
+	s.loop = loop
+	s.wg.Add(2)
+	go func() {
+		defer s.wg.Done()
+		_ = s.httpSrv.Serve(s.httpLn)
+	}()
+	go func() {
+		defer s.wg.Done()
+		s.backlog.run()
+	}()
+	return s, nil
+}
+
+// Wheel returns the timing wheel that drives the server's deadlines; upper
+// layers schedule their own timers (heartbeats, ack timeouts) on it.
+func (s *Server) Wheel() *Wheel { return s.wheel }
+
+// Options returns the options in force (defaults filled in).
+func (s *Server) Options() Options { return s.opts }
+
+// Serve accepts connections on ln until Shutdown. ln must be a TCP listener.
+func (s *Server) Serve(ln net.Listener) error {
+	if s.draining.Load() {
+		return ErrServerClosed
+	}
+	s.serving.Store(true)
+	err := s.loop.Serve(ln)
+	if s.draining.Load() {
+		return ErrServerClosed
+	}
+	return err
+}
+
+// ListenAndServe listens on the TCP address addr and calls Serve.
+func (s *Server) ListenAndServe(addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	return s.Serve(ln)
+}
+
+// Shutdown stops accepting, sends close 1001 to every WebSocket, waits for
+// them to close and for handed-off HTTP connections to finish, until ctx is
+// done; then forces what is left. It returns ctx.Err() if it had to force.
+func (s *Server) Shutdown(ctx context.Context) error {
+	var err error
+	s.closeOnce.Do(func() {
+		s.draining.Store(true)
+		s.Range(func(c *Conn) bool {
+			c.closeWith(ErrServerClosed, closeGoingAway)
+			return true
+		})
+		tick := time.NewTicker(5 * time.Millisecond)
+		defer tick.Stop()
+	wait:
+		for s.Len() > 0 {
+			select {
+			case <-ctx.Done():
+				err = ctx.Err()
+				s.Range(func(c *Conn) bool {
+					c.Abort(ErrServerClosed)
+					return true
+				})
+				break wait
+			case <-tick.C:
+			}
+		}
+		if herr := s.httpSrv.Shutdown(ctx); herr != nil && err == nil {
+			err = herr
+			_ = s.httpSrv.Close()
+		}
+		if s.serving.Load() {
+			sctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			_ = s.loop.Shutdown(sctx)
+			cancel()
+		}
+		s.httpLn.Close()
+		s.backlog.stop()
+		s.wg.Wait()
+		if s.ownWheel {
+			s.wheel.Close()
+		}
+	})
+	return err
+}
+
+// onPrepare runs on the poller goroutine for every accepted connection.
+func (s *Server) onPrepare(nc netpoll.Connection) context.Context {
+	c := &Conn{srv: s, nc: nc}
+	c.ctx = connCtx{Context: context.Background(), c: c}
+	if fc, ok := nc.(interface{ Fd() int }); ok {
+		c.fd = fc.Fd()
+	}
+	s.stats.accepted.Add(1)
+	s.stats.sniffing.Add(1)
+	_ = nc.AddCloseCallback(c.closeCallback)
+	c.timer.Init(c.onTimer)
+	s.wheel.Reset(&c.timer, s.opts.HandshakeTimeout)
+	if s.draining.Load() {
+		_ = nc.Close()
+	}
+	return &c.ctx
+}
+
+// Len reports the number of open WebSockets.
+func (s *Server) Len() int {
+	n := 0
+	for i := range s.shards {
+		sh := &s.shards[i]
+		sh.mu.Lock()
+		n += len(sh.m)
+		sh.mu.Unlock()
+	}
+	return n
+}
+
+// Range calls fn for a snapshot of the open WebSockets until fn returns
+// false. fn runs without any server lock held, so it may write or close.
+func (s *Server) Range(fn func(c *Conn) bool) {
+	var buf []*Conn
+	for i := range s.shards {
+		sh := &s.shards[i]
+		sh.mu.Lock()
+		buf = buf[:0]
+		for c := range sh.m {
+			buf = append(buf, c)
+		}
+		sh.mu.Unlock()
+		for _, c := range buf {
+			if !fn(c) {
+				return
+			}
+		}
+	}
+}
+
+const registryShards = 64
+
+type registryShard struct {
+	mu sync.Mutex
+	m  map[*Conn]struct{}
+}
+
+func (s *Server) shardOf(c *Conn) *registryShard {
+	return &s.shards[uint(c.fd)%registryShards]
+}
+
+func (s *Server) track(c *Conn) {
+	sh := s.shardOf(c)
+	sh.mu.Lock()
+	sh.m[c] = struct{}{}
+	sh.mu.Unlock()
+}
+
+func (s *Server) untrack(c *Conn) {
+	sh := s.shardOf(c)
+	sh.mu.Lock()
+	delete(sh.m, c)
+	sh.mu.Unlock()
+}

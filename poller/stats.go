@@ -1,0 +1,52 @@
+package poller
+
+import "sync/atomic"
+
+type counters struct {
+	accepted          atomic.Uint64
+	sniffing          atomic.Int64
+	upgraded          atomic.Uint64
+	handedOff         atomic.Uint64
+	rejected          atomic.Uint64
+	handshakeTimeouts atomic.Uint64
+	protocolErrors    atomic.Uint64
+	slowConsumers     atomic.Uint64
+	droppedVolatile   atomic.Uint64
+	bytesIn           atomic.Uint64
+	bytesOut          atomic.Uint64
+}
+
+// Stats is a snapshot of a Server's counters. Totals count since start.
+type Stats struct {
+	Accepted          uint64 // TCP connections accepted
+	Sniffing          int64  // connections whose request head is incomplete
+	WebSockets        int    // open WebSockets
+	Upgraded          uint64 // WebSocket handshakes accepted
+	HandedOff         uint64 // connections handed to net/http
+	Rejected          uint64 // bad heads, oversized heads, refused upgrades
+	HandshakeTimeouts uint64 // heads not complete within HandshakeTimeout
+	ProtocolErrors    uint64 // WebSockets closed for an RFC 6455 violation
+	SlowConsumers     uint64 // WebSockets closed at MaxQueuedBytes
+	DroppedVolatile   uint64 // volatile frames dropped
+	Backlogged        int    // sockets waiting for kernel buffer space
+	BytesIn, BytesOut uint64 // bytes read and written by the reactor
+}
+
+// Stats returns a snapshot of the server's counters.
+func (s *Server) Stats() Stats {
+	return Stats{
+		Accepted:          s.stats.accepted.Load(),
+		Sniffing:          s.stats.sniffing.Load(),
+		WebSockets:        s.Len(),
+		Upgraded:          s.stats.upgraded.Load(),
+		HandedOff:         s.stats.handedOff.Load(),
+		Rejected:          s.stats.rejected.Load(),
+		HandshakeTimeouts: s.stats.handshakeTimeouts.Load(),
+		ProtocolErrors:    s.stats.protocolErrors.Load(),
+		SlowConsumers:     s.stats.slowConsumers.Load(),
+		DroppedVolatile:   s.stats.droppedVolatile.Load(),
+		Backlogged:        s.backlog.Len(),
+		BytesIn:           s.stats.bytesIn.Load(),
+		BytesOut:          s.stats.bytesOut.Load(),
+	}
+}
