@@ -169,6 +169,17 @@ func (s *Serial) Submit(fn func()) error {
 	return nil
 }
 
+// Force queues fn even when the mailbox is full. It is for the one task
+// that must not be lost, such as the close notification after an overflow.
+func (s *Serial) Force(fn func()) {
+	s.mu.Lock()
+	s.queue = append(s.queue, fn)
+	s.mu.Unlock()
+	if s.scheduled.CompareAndSwap(false, true) {
+		s.ex.schedule(s)
+	}
+}
+
 // Len reports the number of queued tasks.
 func (s *Serial) Len() int {
 	s.mu.Lock()

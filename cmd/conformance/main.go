@@ -1,0 +1,95 @@
+// Command conformance serves the fixture that the official Engine.IO and
+// Socket.IO protocol test suites expect, on one port:
+//
+//   - /engine.io/: raw Engine.IO; every message received is sent back
+//     unchanged on the same session (text stays text, binary stays binary);
+//   - /socket.io/: the Socket.IO fixture (namespaces / and /custom), added
+//     by the Socket.IO layer.
+//
+// pingInterval 300 ms, pingTimeout 200 ms and maxPayload 1,000,000 by
+// default, as the suites expect. Use flags to run it with production timings
+// for benchmarks:
+//
+//	go run ./cmd/conformance -addr 127.0.0.1:3000
+package main
+
+import (
+	"context"
+	"flag"
+	"log"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/siogate/siogate/hub/eio"
+	"github.com/siogate/siogate/poller"
+)
+
+// echo is the /engine.io/ fixture: every message goes back as it came.
+type echo struct{}
+
+func (echo) OnMessage(s *eio.Session, data []byte, binary bool) {
+	_ = s.Send(eio.NewOutgoing(data, binary))
+}
+
+func (echo) OnClose(*eio.Session, eio.Reason, error) {}
+
+func main() {
+	addr := flag.String("addr", "127.0.0.1:3000", "listen address")
+	pingInterval := flag.Duration("ping-interval", 300*time.Millisecond, "Engine.IO pingInterval")
+	pingTimeout := flag.Duration("ping-timeout", 200*time.Millisecond, "Engine.IO pingTimeout")
+	maxPayload := flag.Int("max-payload", 1000000, "Engine.IO maxPayload in bytes")
+	flag.Parse()
+
+	wheel := poller.NewWheel(0)
+	exec, err := poller.NewExecutor(poller.ExecutorOptions{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	eioSrv, err := eio.New(eio.Options{
+		Path:         "/engine.io/",
+		PingInterval: *pingInterval,
+		PingTimeout:  *pingTimeout,
+		MaxPayload:   *maxPayload,
+		Executor:     exec,
+		Wheel:        wheel,
+		OnSession:    func(*eio.Session) eio.Handler { return echo{} },
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/engine.io/", eioSrv)
+	srv, err := poller.New(poller.Options{
+		Wheel:          wheel,
+		MaxMessageSize: *maxPayload,
+		HTTP:           mux,
+		Upgrade: func(r *poller.Request) (poller.Handler, error) {
+			if eioSrv.Handles(r.Path) {
+				return eioSrv.Upgrade(r)
+			}
+			return nil, &poller.HTTPError{Status: http.StatusNotFound, Body: []byte("Not Found")}
+		},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe(*addr) }()
+	log.Printf("conformance fixture on http://%s (engine.io at /engine.io/)", *addr)
+	select {
+	case err := <-errc:
+		log.Fatal(err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = eioSrv.Shutdown(sctx)
+	_ = srv.Shutdown(sctx)
+	_ = exec.Close(time.Second)
+	wheel.Close()
+}

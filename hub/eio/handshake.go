@@ -1,0 +1,174 @@
+package eio
+
+import (
+	"net/http"
+	"net/url"
+	"slices"
+	"time"
+
+	"github.com/siogate/siogate/poller"
+)
+
+// checkQuery validates what every Engine.IO request carries.
+func (s *Server) checkQuery(q url.Values) *HandshakeError {
+	switch q.Get("transport") {
+	case "polling":
+		if s.opts.DisablePolling {
+			return &HandshakeError{Code: CodeUnknownTransport}
+		}
+	case "websocket":
+		if s.opts.DisableWebSocket {
+			return &HandshakeError{Code: CodeUnknownTransport}
+		}
+	default:
+		return &HandshakeError{Code: CodeUnknownTransport}
+	}
+	if q.Get("EIO") != "4" {
+		return &HandshakeError{Code: CodeUnsupportedVersion}
+	}
+	return nil
+}
+
+// originAllowed applies AllowedOrigins.
+func (s *Server) originAllowed(origin string) bool {
+	if len(s.opts.AllowedOrigins) == 0 || origin == "" {
+		return true
+	}
+	return slices.Contains(s.opts.AllowedOrigins, "*") || slices.Contains(s.opts.AllowedOrigins, origin)
+}
+
+// ServeHTTP serves the polling transport (and answers WebSocket-transport
+// requests that did not upgrade with 400).
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	origin := r.Header.Get("Origin")
+	if !s.originAllowed(origin) {
+		s.stats.rejected.Add(1)
+		writeHandshakeError(w, &HandshakeError{Code: CodeForbidden})
+		return
+	}
+	s.setCORS(w, origin)
+	if r.Method == http.MethodOptions {
+		h := w.Header()
+		h.Set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
+		if rh := r.Header.Get("Access-Control-Request-Headers"); rh != "" {
+			h.Set("Access-Control-Allow-Headers", rh)
+		}
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	q := r.URL.Query()
+	if he := s.checkQuery(q); he != nil {
+		s.stats.rejected.Add(1)
+		writeHandshakeError(w, he)
+		return
+	}
+	if q.Get("transport") != "polling" {
+		// A WebSocket-transport request that is not an upgrade.
+		s.stats.rejected.Add(1)
+		writeHandshakeError(w, &HandshakeError{Code: CodeBadRequest})
+		return
+	}
+	sid := q.Get("sid")
+	if sid == "" {
+		s.pollingHandshake(w, r, q)
+		return
+	}
+	ss := s.Session(sid)
+	if ss == nil {
+		s.stats.rejected.Add(1)
+		writeHandshakeError(w, &HandshakeError{Code: CodeUnknownSID})
+		return
+	}
+	switch r.Method {
+	case http.MethodGet:
+		ss.handleGET(w, r)
+	case http.MethodPost:
+		ss.handlePOST(w, r)
+	default:
+		writeHandshakeError(w, &HandshakeError{Code: CodeBadRequest})
+	}
+}
+
+func (s *Server) setCORS(w http.ResponseWriter, origin string) {
+	if origin == "" || len(s.opts.AllowedOrigins) == 0 {
+		return
+	}
+	h := w.Header()
+	h.Set("Access-Control-Allow-Origin", origin)
+	h.Add("Vary", "Origin")
+	if s.opts.AllowCredentials {
+		h.Set("Access-Control-Allow-Credentials", "true")
+	}
+}
+
+func (s *Server) pollingHandshake(w http.ResponseWriter, r *http.Request, q url.Values) {
+	if r.Method != http.MethodGet {
+		s.stats.rejected.Add(1)
+		writeHandshakeError(w, &HandshakeError{Code: CodeBadHandshakeMethod})
+		return
+	}
+	if s.draining.Load() {
+		http.Error(w, "Server shutting down", http.StatusServiceUnavailable)
+		return
+	}
+	req := &Request{Transport: "polling", URL: r.URL.RequestURI(), Query: q, Header: r.Header.Clone(), RemoteAddr: r.RemoteAddr, Time: time.Now()}
+	if s.opts.CheckRequest != nil {
+		if err := s.opts.CheckRequest(req); err != nil {
+			s.stats.rejected.Add(1)
+			writeHandshakeError(w, &HandshakeError{Code: CodeForbidden})
+			return
+		}
+	}
+	ss := s.newSession(req, kindPolling)
+	_ = writePayload(w, []*Outgoing{s.openPacket(ss, true)})
+	s.wheel.Reset(&ss.timer, s.opts.PingInterval)
+}
+
+// Upgrade is the poller upgrade callback for this server's path: a new
+// WebSocket session, or the probe of a polling session's upgrade.
+func (s *Server) Upgrade(r *poller.Request) (poller.Handler, error) {
+	q := r.Query()
+	if he := s.checkQuery(q); he != nil {
+		s.stats.rejected.Add(1)
+		return nil, handshakeHTTPError(he)
+	}
+	if q.Get("transport") != "websocket" {
+		s.stats.rejected.Add(1)
+		return nil, handshakeHTTPError(&HandshakeError{Code: CodeBadRequest})
+	}
+	if !s.originAllowed(r.Origin()) {
+		s.stats.rejected.Add(1)
+		return nil, handshakeHTTPError(&HandshakeError{Code: CodeForbidden})
+	}
+	if sid := q.Get("sid"); sid != "" {
+		ss := s.Session(sid)
+		if ss == nil {
+			s.stats.rejected.Add(1)
+			return nil, handshakeHTTPError(&HandshakeError{Code: CodeUnknownSID})
+		}
+		if s.opts.DisableUpgrades {
+			return rejectAfterOpen{}, nil
+		}
+		return &wsTransport{sess: ss, probing: true}, nil
+	}
+	if s.draining.Load() {
+		return nil, &poller.HTTPError{Status: http.StatusServiceUnavailable, Body: []byte("Server shutting down")}
+	}
+	remote := ""
+	if r.RemoteAddr != nil {
+		remote = r.RemoteAddr.String()
+	}
+	req := &Request{Transport: "websocket", URL: r.URI, Query: q, Header: r.Header, RemoteAddr: remote, Time: time.Now()}
+	if s.opts.CheckRequest != nil {
+		if err := s.opts.CheckRequest(req); err != nil {
+			s.stats.rejected.Add(1)
+			return nil, handshakeHTTPError(&HandshakeError{Code: CodeForbidden})
+		}
+	}
+	ss := s.newSession(req, kindWebSocket)
+	return &wsTransport{sess: ss}, nil
+}
+
+func handshakeHTTPError(he *HandshakeError) *poller.HTTPError {
+	return &poller.HTTPError{Status: he.Status(), ContentType: "application/json", Body: he.Body()}
+}

@@ -1,0 +1,102 @@
+package eio
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/siogate/siogate/poller"
+)
+
+// Options configures a Server. The zero value is usable: path /socket.io/,
+// both transports, upgrades allowed, Engine.IO's default timings, every
+// origin allowed.
+type Options struct {
+	// Path is the URL path prefix served (default "/socket.io/").
+	Path string
+
+	// PingInterval, PingTimeout drive the server's heartbeat (defaults 25 s,
+	// 20 s). A session that does not answer a ping within PingTimeout closes
+	// with ReasonPingTimeout.
+	PingInterval, PingTimeout time.Duration
+
+	// UpgradeTimeout bounds a polling -> WebSocket upgrade (default 10 s).
+	UpgradeTimeout time.Duration
+
+	// MaxPayload is the largest message (WebSocket) or POST body (polling) a
+	// client may send, announced in the handshake (default 1,000,000 bytes).
+	MaxPayload int
+
+	// MaxQueuedBytes bounds what the server queues for one polling session
+	// and, through poller, one WebSocket (default 1 MiB). Past it volatile
+	// messages are dropped and other messages close the session.
+	MaxQueuedBytes int
+
+	// MaxMailbox bounds the messages received from one session and not yet
+	// handled (default 1024). Past it the session closes with
+	// ReasonTransportError / ErrMailboxFull.
+	MaxMailbox int
+
+	// DisablePolling, DisableWebSocket turn a transport off.
+	DisablePolling, DisableWebSocket bool
+	// DisableUpgrades keeps polling sessions on polling.
+	DisableUpgrades bool
+
+	// AllowedOrigins lists the origins accepted for cross-origin polling
+	// (CORS) and for WebSocket handshakes; "*" accepts any. Empty: every
+	// origin is accepted and no CORS headers are sent.
+	AllowedOrigins []string
+	// AllowCredentials adds Access-Control-Allow-Credentials to CORS answers.
+	AllowCredentials bool
+	// CheckRequest may refuse a handshake (polling or WebSocket) with an
+	// error; the client gets 403 {"code":4,"message":"Forbidden"}.
+	CheckRequest func(r *Request) error
+
+	// OnSession is called for every new session, before the open packet is
+	// sent, and returns its Handler. Required.
+	OnSession func(s *Session) Handler
+
+	// Executor runs message handling; nil: the server starts its own.
+	Executor *poller.Executor
+	// Wheel drives heartbeats; nil: the server starts its own.
+	Wheel *poller.Wheel
+	// Logger; nil: silent.
+	Logger *slog.Logger
+}
+
+func (o *Options) setDefaults() {
+	if o.Path == "" {
+		o.Path = "/socket.io/"
+	}
+	if o.PingInterval <= 0 {
+		o.PingInterval = 25 * time.Second
+	}
+	if o.PingTimeout <= 0 {
+		o.PingTimeout = 20 * time.Second
+	}
+	if o.UpgradeTimeout <= 0 {
+		o.UpgradeTimeout = 10 * time.Second
+	}
+	if o.MaxPayload <= 0 {
+		o.MaxPayload = 1000000
+	}
+	if o.MaxQueuedBytes <= 0 {
+		o.MaxQueuedBytes = 1 << 20
+	}
+	if o.MaxMailbox <= 0 {
+		o.MaxMailbox = 1024
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+}
+
+// Request describes the HTTP request that opened a session.
+type Request struct {
+	Transport  string // "polling" or "websocket"
+	URL        string // request target, e.g. /socket.io/?EIO=4&transport=polling
+	Query      map[string][]string
+	Header     http.Header
+	RemoteAddr string
+	Time       time.Time
+}

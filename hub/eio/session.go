@@ -1,0 +1,320 @@
+package eio
+
+import (
+	"errors"
+	"sync"
+
+	"github.com/siogate/siogate/poller"
+)
+
+// Handler receives one session's messages and its end. Both methods run on
+// the session's mailbox (a poller.Serial on the server's Executor): one at a
+// time, in arrival order, never on an I/O goroutine, so they may take their
+// time; blocking only delays this session.
+type Handler interface {
+	// OnMessage delivers a message packet. data is owned by the callee.
+	OnMessage(s *Session, data []byte, binary bool)
+	// OnClose is called once, after the last OnMessage.
+	OnClose(s *Session, reason Reason, err error)
+}
+
+type transportKind uint8
+
+const (
+	kindPolling transportKind = iota
+	kindWebSocket
+)
+
+func (k transportKind) String() string {
+	if k == kindWebSocket {
+		return "websocket"
+	}
+	return "polling"
+}
+
+// Session is one Engine.IO connection: a sid that lives across the polling
+// -> WebSocket upgrade. Its methods are safe for concurrent use.
+//
+// Lock rule: s.mu is never held while calling into a poller.Conn (a close
+// there may call back into the session synchronously).
+type Session struct {
+	srv     *Server
+	id      string
+	req     *Request
+	h       Handler
+	mailbox poller.Serial
+	timer   poller.Timer // heartbeat: ping interval, then ping timeout
+
+	uncounted bool // guarded by the registry shard lock
+
+	mu           sync.Mutex
+	kind         transportKind
+	ws           *poller.Conn // the WebSocket once kind == kindWebSocket
+	draining     bool         // queued packets are being moved to ws; new sends queue behind them
+	probe        *poller.Conn // WebSocket being probed for an upgrade
+	upgrading    bool         // probe answered: parked GETs get noop
+	queue        []*Outgoing  // polling (or pre-upgrade) queue
+	queued       int
+	get          *pollWaiter // parked polling GET
+	posting      bool        // a polling POST is being handled
+	awaitingPong bool
+	linger       *Outgoing // closed polling session: what the next GET gets
+	closed       bool
+	reason       Reason
+}
+
+// ID returns the Engine.IO session id.
+func (s *Session) ID() string { return s.id }
+
+// Request returns the handshake request.
+func (s *Session) Request() *Request { return s.req }
+
+// Transport returns "polling" or "websocket".
+func (s *Session) Transport() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.kind.String()
+}
+
+// Closed reports whether the session has ended.
+func (s *Session) Closed() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closed
+}
+
+// Send queues one message. It never blocks. Errors: ErrClosed, and
+// ErrSlowConsumer when the queue limit is hit (the session is then closed).
+func (s *Session) Send(m *Outgoing) error { return s.send(false, m, nil) }
+
+// SendVolatile queues a message that may be dropped (ErrDropped) when the
+// transport cannot take it now, keeping the session open.
+func (s *Session) SendVolatile(m *Outgoing) error { return s.send(true, m, nil) }
+
+// SendGroup queues several messages atomically and in order (a Socket.IO
+// binary packet and its attachments).
+func (s *Session) SendGroup(volatile bool, ms []*Outgoing) error { return s.send(volatile, nil, ms) }
+
+// Close ends the session (ReasonForcedClose): a WebSocket gets a close
+// frame, a parked polling GET gets the close packet.
+func (s *Session) Close() { s.closeWith(ReasonForcedClose, nil, msgClose) }
+
+func (s *Session) send(volatile bool, one *Outgoing, group []*Outgoing) error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return ErrClosed
+	}
+	if s.kind == kindWebSocket && !s.draining {
+		conn := s.ws
+		s.mu.Unlock()
+		return s.sendWS(conn, volatile, one, group)
+	}
+	n := 0
+	if one != nil {
+		n = one.Size()
+	}
+	for _, m := range group {
+		n += m.Size()
+	}
+	if volatile && (s.get == nil || s.upgrading) {
+		s.mu.Unlock()
+		s.srv.stats.droppedVolatile.Add(1)
+		return ErrDropped
+	}
+	if s.queued > 0 && s.queued+n > s.srv.opts.MaxQueuedBytes {
+		s.mu.Unlock()
+		if volatile {
+			s.srv.stats.droppedVolatile.Add(1)
+			return ErrDropped
+		}
+		s.srv.stats.slowConsumers.Add(1)
+		s.closeWith(ReasonTransportError, ErrSlowConsumer, msgClose)
+		return ErrSlowConsumer
+	}
+	if one != nil {
+		s.queue = append(s.queue, one)
+	}
+	s.queue = append(s.queue, group...)
+	s.queued += n
+	s.releaseGetLocked()
+	s.mu.Unlock()
+	return nil
+}
+
+// sendControl queues a control packet, bypassing the queue limit.
+func (s *Session) sendControl(m *Outgoing) {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
+	if s.kind == kindWebSocket && !s.draining {
+		conn := s.ws
+		s.mu.Unlock()
+		_ = conn.Send(m.frame())
+		return
+	}
+	s.queue = append(s.queue, m)
+	s.queued += m.Size()
+	s.releaseGetLocked()
+	s.mu.Unlock()
+}
+
+func (s *Session) sendWS(conn *poller.Conn, volatile bool, one *Outgoing, group []*Outgoing) error {
+	var err error
+	switch {
+	case one != nil && volatile:
+		err = conn.SendVolatile(one.frame())
+	case one != nil:
+		err = conn.Send(one.frame())
+	default:
+		frames := make([][]byte, len(group))
+		for i, m := range group {
+			frames[i] = m.frame()
+		}
+		err = conn.SendGroup(volatile, frames)
+	}
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, poller.ErrDropped):
+		s.srv.stats.droppedVolatile.Add(1)
+		return ErrDropped
+	case errors.Is(err, poller.ErrSlowConsumer):
+		s.srv.stats.slowConsumers.Add(1)
+		return ErrSlowConsumer
+	default:
+		return ErrClosed
+	}
+}
+
+// releaseGetLocked hands the queue to a parked GET.
+func (s *Session) releaseGetLocked() {
+	if s.get == nil || s.upgrading || len(s.queue) == 0 {
+		return
+	}
+	g := s.get
+	s.get = nil
+	g.ch <- s.takeQueueLocked()
+}
+
+func (s *Session) takeQueueLocked() []*Outgoing {
+	q := s.queue
+	s.queue, s.queued = nil, 0
+	return q
+}
+
+// deliver hands a received message to the Handler through the mailbox.
+func (s *Session) deliver(data []byte, binary bool) {
+	s.srv.stats.messagesIn.Add(1)
+	err := s.mailbox.Submit(func() { s.h.OnMessage(s, data, binary) })
+	if err != nil {
+		s.closeWith(ReasonTransportError, ErrMailboxFull, msgClose)
+	}
+}
+
+// onPacket handles one packet from the client on the active transport.
+// data is owned by the session.
+func (s *Session) onPacket(p Packet) {
+	switch p.Type {
+	case Message:
+		s.deliver(p.Data, p.Binary)
+	case Pong:
+		s.mu.Lock()
+		if s.awaitingPong && !s.closed {
+			s.awaitingPong = false
+			s.srv.wheel.Reset(&s.timer, s.srv.opts.PingInterval)
+		}
+		s.mu.Unlock()
+	case Close:
+		// A parked GET gets a noop, as the reference server does.
+		s.closeWith(ReasonTransportClose, nil, msgNoop)
+	case Noop:
+	case Ping:
+		s.closeWith(ReasonTransportError, ErrInvalidHeartbeat, msgClose)
+	default:
+		s.closeWith(ReasonTransportError, ErrUnexpectedPacket, msgClose)
+	}
+}
+
+// onHeartbeat is the wheel callback: send a ping, or time out.
+func (s *Session) onHeartbeat() {
+	s.mu.Lock()
+	if s.closed {
+		// A lingering closed session is forgotten after one heartbeat period.
+		s.linger = nil
+		s.mu.Unlock()
+		s.srv.remove(s)
+		return
+	}
+	if s.awaitingPong {
+		s.mu.Unlock()
+		s.closeWith(ReasonPingTimeout, nil, msgClose)
+		return
+	}
+	s.awaitingPong = true
+	s.srv.wheel.Reset(&s.timer, s.srv.opts.PingTimeout)
+	s.mu.Unlock()
+	s.sendControl(msgPing)
+}
+
+// closeWith ends the session once. getReply is what a parked polling GET
+// receives (close or noop).
+func (s *Session) closeWith(reason Reason, err error, getReply *Outgoing) {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
+	s.closed, s.reason = true, reason
+	conn, probe, g := s.ws, s.probe, s.get
+	s.ws, s.probe, s.get = nil, nil, nil
+	s.queue, s.queued = nil, 0
+	// A polling client that has no GET parked learns of the close from its
+	// next GET, as with the reference server; the session lingers for it.
+	linger := g == nil && conn == nil && reason != ReasonPingTimeout && reason != ReasonParseError
+	if linger {
+		s.linger = getReply
+	}
+	s.mu.Unlock()
+
+	if linger {
+		s.srv.wheel.Reset(&s.timer, s.srv.opts.PingInterval+s.srv.opts.PingTimeout)
+		s.srv.countClosed(s)
+	} else {
+		s.srv.wheel.Stop(&s.timer)
+		s.srv.remove(s)
+	}
+	s.srv.stats.closed(reason)
+	if g != nil {
+		g.ch <- []*Outgoing{getReply}
+	}
+	if conn != nil {
+		code := uint16(1000)
+		if reason == ReasonShutdown {
+			code = 1001
+		}
+		conn.Close(code, "")
+	}
+	if probe != nil {
+		probe.Close(1000, "")
+	}
+	s.mailbox.Force(func() { s.h.OnClose(s, reason, err) })
+}
+
+// transportClosed is called when the session's WebSocket ended.
+func (s *Session) transportClosed(c *poller.Conn, why error) {
+	s.mu.Lock()
+	active := s.ws == c && !s.closed
+	s.mu.Unlock()
+	if !active {
+		return
+	}
+	var pe *poller.PeerCloseError
+	if errors.Is(why, poller.ErrPeerClosed) || errors.As(why, &pe) {
+		s.closeWith(ReasonTransportClose, nil, msgClose)
+		return
+	}
+	s.closeWith(ReasonTransportError, why, msgClose)
+}
