@@ -104,10 +104,12 @@ func TestWheelNeverEarlyRealClock(t *testing.T) {
 		{time.Millisecond, 300 * time.Millisecond},
 		{100 * time.Microsecond, 2 * time.Second}, // past one revolution
 	}
+	// Parallel subtests outlive this function's body: close the wheels in
+	// Cleanup, which runs after them.
 	w1 := NewWheel(time.Millisecond)
-	defer w1.Close()
+	t.Cleanup(w1.Close)
 	w2 := NewWheel(100 * time.Microsecond)
-	defer w2.Close()
+	t.Cleanup(w2.Close)
 	for _, tc := range cases {
 		t.Run(fmt.Sprintf("tick=%v/d=%v", tc.tick, tc.d), func(t *testing.T) {
 			t.Parallel()
@@ -220,7 +222,7 @@ func TestWheelReset(t *testing.T) {
 		steps []step
 	}{
 		{"later", []step{{0, 10 * time.Millisecond}, {5 * time.Millisecond, 50 * time.Millisecond}}},
-		{"after old deadline passed unfired", []step{{0, 100 * time.Millisecond}, {90 * time.Millisecond, 100 * time.Millisecond}}},
+		{"just before the old deadline", []step{{0, 100 * time.Millisecond}, {99 * time.Millisecond, 100 * time.Millisecond}}},
 		{"earlier", []step{{0, 100 * time.Millisecond}, {1 * time.Millisecond, 5 * time.Millisecond}}},
 		{"earlier than the driver's planned wake-up", []step{{0, 900 * time.Millisecond}, {300 * time.Millisecond, 2 * time.Millisecond}}},
 		{"same", []step{{0, 20 * time.Millisecond}, {0, 20 * time.Millisecond}}},

@@ -134,6 +134,12 @@ func TestAppendFrameZeroAllocs(t *testing.T) {
 	}); allocs != 0 {
 		t.Fatalf("%v allocs per run, want 0", allocs)
 	}
+	// Into a nil dst: header and payload share one allocation.
+	if allocs := testing.AllocsPerRun(100, func() {
+		dst = AppendFrame(nil, ws.OpText, payload)
+	}); allocs != 1 {
+		t.Fatalf("%v allocs per run into nil, want 1", allocs)
+	}
 }
 
 func BenchmarkAppendFrame(b *testing.B) {

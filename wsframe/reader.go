@@ -56,6 +56,8 @@ type Event struct {
 // says so and forgets about them, and the caller comes back with more.
 //
 // The zero value is ready to use: no size limit, text messages validated.
+// The assembly buffer for fragmented messages grows to the largest such
+// message seen and is kept for the next one until Reset releases it.
 // A Reader serves one connection and is not safe for concurrent use.
 // After Next returned an error the connection is done: answer the error
 // and close, do not call Next again without Reset.

@@ -185,6 +185,7 @@ func violations() []violation {
 		{name: "invalid utf8 fragmented", before: open, frame: clientFrame(ws.OpContinuation, true, []byte{0xc0, 0xaf}), want: ErrInvalidUTF8},
 		{name: "invalid utf8 close reason", frame: clientFrame(ws.OpClose, true, append(ws.NewCloseFrameBody(1000, ""), 0xff)), want: ErrCloseReasonUTF8},
 		{name: "64-bit length MSB", frame: []byte{0x82, 0xff, 0x80, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4}, want: ErrLengthOverflow},
+		{name: "length beyond int, no limit", frame: []byte{0x82, 0xff, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 1, 2, 3, 4}, want: ErrMessageTooBig},
 		{name: "too big single", reader: Reader{MaxMessageSize: 10}, frame: clientFrame(ws.OpBinary, true, make([]byte, 11)), want: ErrMessageTooBig},
 		{name: "too big fragment", reader: Reader{MaxMessageSize: 10}, frame: clientFrame(ws.OpText, false, pattern(11)), want: ErrMessageTooBig},
 		{name: "too big fragment sum", reader: Reader{MaxMessageSize: 10}, before: [][]byte{
@@ -509,5 +510,13 @@ func BenchmarkReaderNextFragmented(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+func TestKindString(t *testing.T) {
+	for k, want := range map[Kind]string{KindNone: "none", KindMessage: "message", KindPing: "ping", KindPong: "pong", KindClose: "close", 9: "kind(9)"} {
+		if got := k.String(); got != want {
+			t.Errorf("Kind(%d).String() = %q, want %q", k, got, want)
+		}
 	}
 }

@@ -14,9 +14,6 @@ var (
 	ErrSlowConsumer = errors.New("eio: slow consumer")
 	// ErrDropped: a volatile message was dropped.
 	ErrDropped = errors.New("eio: volatile message dropped")
-	// ErrMailboxFull: the client sent more messages than MaxMailbox before
-	// they were handled.
-	ErrMailboxFull = errors.New("eio: mailbox full")
 	// ErrInvalidHeartbeat: the client sent a ping (only the server pings in v4).
 	ErrInvalidHeartbeat = errors.New("eio: invalid heartbeat direction")
 	// ErrUnexpectedPacket: a packet type the client may not send here.

@@ -32,11 +32,6 @@ type Options struct {
 	// messages are dropped and other messages close the session.
 	MaxQueuedBytes int
 
-	// MaxMailbox bounds the messages received from one session and not yet
-	// handled (default 1024). Past it the session closes with
-	// ReasonTransportError / ErrMailboxFull.
-	MaxMailbox int
-
 	// DisablePolling, DisableWebSocket turn a transport off.
 	DisablePolling, DisableWebSocket bool
 	// DisableUpgrades keeps polling sessions on polling.
@@ -56,8 +51,6 @@ type Options struct {
 	// sent, and returns its Handler. Required.
 	OnSession func(s *Session) Handler
 
-	// Executor runs message handling; nil: the server starts its own.
-	Executor *poller.Executor
 	// Wheel drives heartbeats; nil: the server starts its own.
 	Wheel *poller.Wheel
 	// Logger; nil: silent.
@@ -82,9 +75,6 @@ func (o *Options) setDefaults() {
 	}
 	if o.MaxQueuedBytes <= 0 {
 		o.MaxQueuedBytes = 1 << 20
-	}
-	if o.MaxMailbox <= 0 {
-		o.MaxMailbox = 1024
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)

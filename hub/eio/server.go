@@ -6,7 +6,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/siogate/siogate/poller"
 )
@@ -19,8 +18,6 @@ type Server struct {
 	opts      Options
 	wheel     *poller.Wheel
 	ownWheel  bool
-	exec      *poller.Executor
-	ownExec   bool
 	shards    [sessionShards]sessionShard
 	count     atomic.Int64
 	draining  atomic.Bool
@@ -50,16 +47,9 @@ func New(o Options) (*Server, error) {
 	if o.DisablePolling && o.DisableWebSocket {
 		return nil, errors.New("eio: both transports disabled")
 	}
-	s := &Server{opts: o, wheel: o.Wheel, exec: o.Executor}
+	s := &Server{opts: o, wheel: o.Wheel}
 	if s.wheel == nil {
 		s.wheel, s.ownWheel = poller.NewWheel(0), true
-	}
-	if s.exec == nil {
-		ex, err := poller.NewExecutor(poller.ExecutorOptions{})
-		if err != nil {
-			return nil, err
-		}
-		s.exec, s.ownExec = ex, true
 	}
 	for i := range s.shards {
 		s.shards[i].m = make(map[string]*Session)
@@ -106,28 +96,21 @@ func (s *Server) Range(fn func(*Session) bool) {
 }
 
 // Shutdown refuses new sessions and closes every open one with
-// ReasonShutdown (WebSockets get close 1001, so clients reconnect), then
-// waits for their close handlers until ctx is done.
+// ReasonShutdown (WebSockets get close 1001, so clients reconnect; a
+// polling client gets the close packet). ctx is accepted for symmetry with
+// net/http; closing does not wait on clients.
 func (s *Server) Shutdown(ctx context.Context) error {
-	var err error
 	s.closeOnce.Do(func() {
 		s.draining.Store(true)
 		s.Range(func(ss *Session) bool {
 			ss.closeWith(ReasonShutdown, nil, msgClose)
 			return true
 		})
-		if s.ownExec {
-			timeout := 5 * time.Second
-			if d, ok := ctx.Deadline(); ok {
-				timeout = time.Until(d)
-			}
-			err = s.exec.Close(timeout)
-		}
 		if s.ownWheel {
 			s.wheel.Close()
 		}
 	})
-	return err
+	return ctx.Err()
 }
 
 func (s *Server) shardOf(sid string) *sessionShard {
@@ -170,7 +153,6 @@ func (s *Server) newSession(req *Request, kind transportKind) *Session {
 	if kind == kindWebSocket {
 		ss.draining = true // until the WebSocket is attached in OnOpen
 	}
-	ss.mailbox.Init(s.exec, s.opts.MaxMailbox+1)
 	ss.timer.Init(ss.onHeartbeat)
 	ss.h = s.opts.OnSession(ss)
 	sh := s.shardOf(ss.id)

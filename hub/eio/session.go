@@ -7,14 +7,18 @@ import (
 	"github.com/siogate/siogate/poller"
 )
 
-// Handler receives one session's messages and its end. Both methods run on
-// the session's mailbox (a poller.Serial on the server's Executor): one at a
-// time, in arrival order, never on an I/O goroutine, so they may take their
-// time; blocking only delays this session.
+// Handler receives one session's messages and its end.
+//
+// OnMessage runs on the goroutine of the transport that received the
+// packet (the WebSocket's I/O goroutine, or the polling POST's handler),
+// one call at a time and in arrival order. It must not block: decode what
+// must be decoded at once and hand the rest to an executor (package hub
+// does). OnClose is called exactly once, from whichever goroutine closed the
+// session; an OnMessage on another goroutine may still be finishing.
 type Handler interface {
 	// OnMessage delivers a message packet. data is owned by the callee.
 	OnMessage(s *Session, data []byte, binary bool)
-	// OnClose is called once, after the last OnMessage.
+	// OnClose reports the end of the session.
 	OnClose(s *Session, reason Reason, err error)
 }
 
@@ -38,12 +42,11 @@ func (k transportKind) String() string {
 // Lock rule: s.mu is never held while calling into a poller.Conn (a close
 // there may call back into the session synchronously).
 type Session struct {
-	srv     *Server
-	id      string
-	req     *Request
-	h       Handler
-	mailbox poller.Serial
-	timer   poller.Timer // heartbeat: ping interval, then ping timeout
+	srv   *Server
+	id    string
+	req   *Request
+	h     Handler
+	timer poller.Timer // heartbeat: ping interval, then ping timeout
 
 	uncounted bool // guarded by the registry shard lock
 
@@ -98,6 +101,10 @@ func (s *Session) SendGroup(volatile bool, ms []*Outgoing) error { return s.send
 // Close ends the session (ReasonForcedClose): a WebSocket gets a close
 // frame, a parked polling GET gets the close packet.
 func (s *Session) Close() { s.closeWith(ReasonForcedClose, nil, msgClose) }
+
+// CloseWith ends the session with the given reason and cause, e.g.
+// ReasonParseError when an upper layer cannot decode what the client sent.
+func (s *Session) CloseWith(reason Reason, err error) { s.closeWith(reason, err, msgClose) }
 
 func (s *Session) send(volatile bool, one *Outgoing, group []*Outgoing) error {
 	s.mu.Lock()
@@ -205,13 +212,10 @@ func (s *Session) takeQueueLocked() []*Outgoing {
 	return q
 }
 
-// deliver hands a received message to the Handler through the mailbox.
+// deliver hands a received message to the Handler.
 func (s *Session) deliver(data []byte, binary bool) {
 	s.srv.stats.messagesIn.Add(1)
-	err := s.mailbox.Submit(func() { s.h.OnMessage(s, data, binary) })
-	if err != nil {
-		s.closeWith(ReasonTransportError, ErrMailboxFull, msgClose)
-	}
+	s.h.OnMessage(s, data, binary)
 }
 
 // onPacket handles one packet from the client on the active transport.
@@ -300,7 +304,7 @@ func (s *Session) closeWith(reason Reason, err error, getReply *Outgoing) {
 	if probe != nil {
 		probe.Close(1000, "")
 	}
-	s.mailbox.Force(func() { s.h.OnClose(s, reason, err) })
+	s.h.OnClose(s, reason, err)
 }
 
 // transportClosed is called when the session's WebSocket ended.

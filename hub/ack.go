@@ -1,0 +1,54 @@
+package hub
+
+import "sync"
+
+// ackTable holds a socket's pending acknowledgement callbacks by ack id.
+type ackTable struct {
+	mu sync.Mutex
+	m  map[int64]func(*Message)
+}
+
+func (t *ackTable) register(id int64, fn func(*Message)) {
+	t.mu.Lock()
+	if t.m == nil {
+		t.m = make(map[int64]func(*Message))
+	}
+	t.m[id] = fn
+	t.mu.Unlock()
+}
+
+func (t *ackTable) cancel(id int64) {
+	t.mu.Lock()
+	delete(t.m, id)
+	t.mu.Unlock()
+}
+
+func (t *ackTable) len() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.m)
+}
+
+// resolve calls and forgets the callback of id; it reports whether one was
+// pending. fn runs outside the lock and must not block.
+func (t *ackTable) resolve(id int64, m *Message) bool {
+	t.mu.Lock()
+	fn, ok := t.m[id]
+	delete(t.m, id)
+	t.mu.Unlock()
+	if ok {
+		fn(m)
+	}
+	return ok
+}
+
+// failAll calls every pending callback with nil (the socket is gone).
+func (t *ackTable) failAll() {
+	t.mu.Lock()
+	m := t.m
+	t.m = nil
+	t.mu.Unlock()
+	for _, fn := range m {
+		fn(nil)
+	}
+}

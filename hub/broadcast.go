@@ -1,0 +1,168 @@
+package hub
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"time"
+)
+
+// BroadcastOperator selects sockets of a namespace and sends to them or
+// acts on them. It is an immutable value: every method returns a new one,
+// so an operator can be kept and reused.
+//
+//	srv.To("room").Except(s.ID()).Emit("said", msg)
+type BroadcastOperator struct {
+	nsp     *Namespace
+	opts    BroadcastOptions
+	timeout time.Duration
+}
+
+func (b BroadcastOperator) clone() BroadcastOperator {
+	b.opts.Rooms = slices.Clone(b.opts.Rooms)
+	b.opts.Except = slices.Clone(b.opts.Except)
+	return b
+}
+
+// To adds rooms to the selection (their union is reached).
+func (b BroadcastOperator) To(rooms ...string) BroadcastOperator {
+	b = b.clone()
+	b.opts.Rooms = append(b.opts.Rooms, rooms...)
+	return b
+}
+
+// In is To.
+func (b BroadcastOperator) In(rooms ...string) BroadcastOperator { return b.To(rooms...) }
+
+// Except skips the sockets in rooms (or with these ids).
+func (b BroadcastOperator) Except(rooms ...string) BroadcastOperator {
+	b = b.clone()
+	b.opts.Except = append(b.opts.Except, rooms...)
+	return b
+}
+
+// Volatile lets packets be dropped for clients that cannot take them now.
+func (b BroadcastOperator) Volatile() BroadcastOperator {
+	b = b.clone()
+	b.opts.Volatile = true
+	return b
+}
+
+// Local limits the broadcast to this node.
+func (b BroadcastOperator) Local() BroadcastOperator {
+	b = b.clone()
+	b.opts.Local = true
+	return b
+}
+
+// Timeout sets how long EmitWithAck waits for acknowledgements.
+func (b BroadcastOperator) Timeout(d time.Duration) BroadcastOperator {
+	b = b.clone()
+	b.timeout = d
+	return b
+}
+
+// Options returns the selection.
+func (b BroadcastOperator) Options() BroadcastOptions { return b.clone().opts }
+
+// Emit sends an event to the selected sockets: it is encoded once and the
+// same bytes are queued for every socket.
+func (b BroadcastOperator) Emit(event string, args ...any) error {
+	if isReserved(event) {
+		return ErrReservedEvent
+	}
+	p, err := NewEventPacket(b.nsp.name, event, args...)
+	if err != nil {
+		return err
+	}
+	b.nsp.srv.stats.broadcasts.Add(1)
+	b.nsp.adapter.Broadcast(p, b.opts)
+	return nil
+}
+
+// Send emits "message".
+func (b BroadcastOperator) Send(args ...any) error { return b.Emit("message", args...) }
+
+// EmitWithAck emits an event expecting an acknowledgement from every
+// selected socket and waits for them until the Timeout (or ctx) ends. It
+// returns the acknowledgements received; if some are missing it also
+// returns ErrAckTimeout.
+func (b BroadcastOperator) EmitWithAck(ctx context.Context, event string, args ...any) ([]*Message, error) {
+	if isReserved(event) {
+		return nil, ErrReservedEvent
+	}
+	p, err := NewEventPacket(b.nsp.name, event, args...)
+	if err != nil {
+		return nil, err
+	}
+	p.ID = b.nsp.nextID()
+	ctx, cancel := ackContext(ctx, b.timeout)
+	defer cancel()
+
+	var (
+		mu       sync.Mutex
+		replies  []*Message
+		expected = -1
+		done     = make(chan struct{})
+		closed   bool
+	)
+	check := func() {
+		if !closed && expected >= 0 && len(replies) >= expected {
+			closed = true
+			close(done)
+		}
+	}
+	onAck := func(m *Message) {
+		mu.Lock()
+		defer mu.Unlock()
+		if m != nil {
+			replies = append(replies, m)
+		} else if expected > 0 {
+			expected-- // that socket disconnected
+		}
+		check()
+	}
+	onCount := func(n int) {
+		mu.Lock()
+		defer mu.Unlock()
+		if expected < 0 {
+			expected = 0
+		}
+		expected += n
+		check()
+	}
+	b.nsp.srv.stats.broadcasts.Add(1)
+	b.nsp.adapter.BroadcastWithAck(p, b.opts, onCount, onAck)
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	out := slices.Clone(replies)
+	if !closed {
+		return out, ErrAckTimeout
+	}
+	return out, nil
+}
+
+// FetchSockets describes the selected sockets (across nodes with a
+// multi-node adapter).
+func (b BroadcastOperator) FetchSockets(ctx context.Context) ([]SocketInfo, error) {
+	return b.nsp.adapter.FetchSockets(ctx, b.opts)
+}
+
+// SocketsJoin makes the selected sockets join rooms.
+func (b BroadcastOperator) SocketsJoin(rooms ...string) { b.nsp.adapter.AddSockets(b.opts, rooms) }
+
+// SocketsLeave makes the selected sockets leave rooms.
+func (b BroadcastOperator) SocketsLeave(rooms ...string) { b.nsp.adapter.DelSockets(b.opts, rooms) }
+
+// DisconnectSockets disconnects the selected sockets (close: their whole
+// connections).
+func (b BroadcastOperator) DisconnectSockets(close bool) {
+	b.nsp.adapter.DisconnectSockets(b.opts, close)
+}
+
+// CloseRoom makes every socket leave rooms (python-socketio's close_room).
+func (n *Namespace) CloseRoom(rooms ...string) { n.To(rooms...).SocketsLeave(rooms...) }

@@ -1,0 +1,270 @@
+package hub
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/siogate/siogate/hub/eio"
+	"github.com/siogate/siogate/hub/sio"
+)
+
+type socketState uint8
+
+const (
+	socketConnecting socketState = iota
+	socketConnected
+	socketDisconnected
+)
+
+// Socket is one client connected to one namespace. Its methods are safe for
+// concurrent use; Emit and the other sends never block.
+type Socket struct {
+	id     string
+	nsp    *Namespace
+	client *client
+	hs     HandshakeInfo
+	acks   ackTable
+
+	mu      sync.Mutex
+	state   socketState
+	pending [][]*eio.Outgoing // sends made while connecting, flushed after the CONNECT reply
+	data    map[string]any
+}
+
+// ID returns the socket id (distinct from the Engine.IO session id).
+func (s *Socket) ID() string { return s.id }
+
+// Namespace returns the socket's namespace.
+func (s *Socket) Namespace() *Namespace { return s.nsp }
+
+// Handshake returns how the socket connected (query, headers, auth...).
+func (s *Socket) Handshake() HandshakeInfo { return s.hs }
+
+// Auth returns the auth payload of the CONNECT packet ({} when absent).
+func (s *Socket) Auth() Raw { return s.hs.Auth }
+
+// Transport returns "websocket" or "polling".
+func (s *Socket) Transport() string { return s.client.sess.Transport() }
+
+// Connected reports whether the socket is still in its namespace.
+func (s *Socket) Connected() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.state != socketDisconnected
+}
+
+// Set stores a value in the socket's session data.
+func (s *Socket) Set(key string, v any) {
+	s.mu.Lock()
+	if s.data == nil {
+		s.data = make(map[string]any)
+	}
+	s.data[key] = v
+	s.mu.Unlock()
+}
+
+// Get returns a value from the socket's session data.
+func (s *Socket) Get(key string) any {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.data[key]
+}
+
+// Emit sends an event to this client. It never blocks. []byte arguments
+// travel as binary attachments. Errors: ErrReservedEvent, ErrDisconnected,
+// ErrSlowConsumer, or an argument that does not encode.
+func (s *Socket) Emit(event string, args ...any) error {
+	if isReserved(event) {
+		return ErrReservedEvent
+	}
+	raw, atts, err := encodeArgs(args)
+	if err != nil {
+		return err
+	}
+	return s.sendOutgoing(encodePacket(sio.Event, s.nsp.name, -1, event, raw, atts), false)
+}
+
+// EmitRaw sends an event whose arguments are raw JSON (placeholders in raw
+// numbering atts from 0), e.g. to forward a Message unchanged.
+func (s *Socket) EmitRaw(event string, raw [][]byte, atts [][]byte) error {
+	if isReserved(event) {
+		return ErrReservedEvent
+	}
+	return s.sendOutgoing(encodePacket(sio.Event, s.nsp.name, -1, event, raw, atts), false)
+}
+
+// EmitVolatile is Emit for an event that may be dropped when the client
+// cannot take it now.
+func (s *Socket) EmitVolatile(event string, args ...any) error {
+	raw, atts, err := encodeArgs(args)
+	if err != nil {
+		return err
+	}
+	return s.sendOutgoing(encodePacket(sio.Event, s.nsp.name, -1, event, raw, atts), true)
+}
+
+// Send emits the "message" event (python-socketio's send).
+func (s *Socket) Send(args ...any) error { return s.Emit("message", args...) }
+
+// EmitWithAck emits an event with an ack id and waits for the client's
+// acknowledgement until ctx is done (or Options.AckTimeout when ctx has no
+// deadline). It may be called from a handler of this same socket.
+func (s *Socket) EmitWithAck(ctx context.Context, event string, args ...any) (*Message, error) {
+	if isReserved(event) {
+		return nil, ErrReservedEvent
+	}
+	raw, atts, err := encodeArgs(args)
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, s.nsp.srv.opts.AckTimeout)
+		defer cancel()
+	}
+	id := s.nsp.nextID()
+	ch := make(chan *Message, 1)
+	s.acks.register(id, func(m *Message) { ch <- m })
+	if err := s.sendOutgoing(encodePacket(sio.Event, s.nsp.name, id, event, raw, atts), false); err != nil {
+		s.acks.cancel(id)
+		return nil, err
+	}
+	select {
+	case m := <-ch:
+		if m == nil {
+			return nil, ErrDisconnected
+		}
+		return m, nil
+	case <-ctx.Done():
+		s.acks.cancel(id)
+		return nil, errors.Join(ErrAckTimeout, ctx.Err())
+	}
+}
+
+// Join adds the socket to rooms.
+func (s *Socket) Join(rooms ...string) {
+	if !s.Connected() {
+		return
+	}
+	s.nsp.adapter.AddAll(s, rooms)
+}
+
+// Leave removes the socket from a room.
+func (s *Socket) Leave(room string) { s.nsp.adapter.Del(s, room) }
+
+// Rooms returns the socket's rooms, its own id room first.
+func (s *Socket) Rooms() []string { return s.nsp.adapter.SocketRooms(s) }
+
+// To returns a broadcast to rooms that skips this socket.
+func (s *Socket) To(rooms ...string) BroadcastOperator {
+	return s.nsp.To(rooms...).Except(s.id)
+}
+
+// In is To.
+func (s *Socket) In(rooms ...string) BroadcastOperator { return s.To(rooms...) }
+
+// Broadcast returns a broadcast to the whole namespace that skips this
+// socket.
+func (s *Socket) Broadcast() BroadcastOperator { return s.nsp.Except(s.id) }
+
+// Disconnect removes the socket from its namespace, sending the client a
+// DISCONNECT (the client will not reconnect by itself). close = true closes
+// the whole underlying connection (every namespace) instead.
+func (s *Socket) Disconnect(close bool) {
+	if close {
+		s.client.closeAll(ReasonForcedServer)
+		return
+	}
+	s.mu.Lock()
+	connected := s.state == socketConnected
+	s.mu.Unlock()
+	if connected {
+		_ = s.sendOutgoing(encodePacket(sio.Disconnect, s.nsp.name, -1, "", nil, nil), false)
+	}
+	s.client.submitLeave(s, ReasonServerDisconnect)
+}
+
+// sendOutgoing queues the messages of one packet for this client.
+func (s *Socket) sendOutgoing(out []*eio.Outgoing, volatile bool) error {
+	s.mu.Lock()
+	switch s.state {
+	case socketDisconnected:
+		s.mu.Unlock()
+		return ErrDisconnected
+	case socketConnecting:
+		if !volatile {
+			s.pending = append(s.pending, out)
+		}
+		s.mu.Unlock()
+		return nil
+	}
+	s.mu.Unlock()
+	return s.client.send(out, volatile)
+}
+
+// sendAck answers the client's ack id.
+func (s *Socket) sendAck(id int64, raw, atts [][]byte) error {
+	return s.sendOutgoing(encodePacket(sio.Ack, s.nsp.name, id, "", raw, atts), false)
+}
+
+// finishConnect sends the CONNECT reply, then what was emitted meanwhile.
+func (s *Socket) finishConnect(reply []*eio.Outgoing) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.state != socketConnecting {
+		return ErrDisconnected
+	}
+	if err := s.client.send(reply, false); err != nil {
+		return err
+	}
+	for _, out := range s.pending {
+		if err := s.client.send(out, false); err != nil {
+			return err
+		}
+	}
+	s.pending = nil
+	s.state = socketConnected
+	return nil
+}
+
+// markDisconnected flips the state once; it reports whether it did.
+func (s *Socket) markDisconnected() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.state == socketDisconnected {
+		return false
+	}
+	s.state = socketDisconnected
+	s.pending = nil
+	return true
+}
+
+func (s *Socket) info() SocketInfo {
+	s.mu.Lock()
+	data := make(map[string]any, len(s.data))
+	for k, v := range s.data {
+		data[k] = v
+	}
+	s.mu.Unlock()
+	return SocketInfo{ID: s.id, Handshake: s.hs, Rooms: s.Rooms(), Data: data}
+}
+
+var reservedEvents = map[string]bool{
+	"connect": true, "connect_error": true, "disconnect": true,
+	"disconnecting": true, "newListener": true, "removeListener": true,
+}
+
+func isReserved(event string) bool { return reservedEvents[event] }
+
+// ackDeadline returns the context for a broadcast ack wait.
+func ackContext(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	if d > 0 {
+		return context.WithTimeout(ctx, d)
+	}
+	if _, ok := ctx.Deadline(); ok {
+		return context.WithCancel(ctx)
+	}
+	return context.WithTimeout(ctx, 30*time.Second)
+}

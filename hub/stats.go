@@ -1,0 +1,78 @@
+package hub
+
+import (
+	"context"
+	"sync/atomic"
+	"time"
+)
+
+type counters struct {
+	clients, sockets               atomic.Int64
+	eventsIn, broadcasts           atomic.Uint64
+	parseErrors, mailboxOverflows  atomic.Uint64
+	slowConsumers, connectRejects  atomic.Uint64
+	connectTimeouts, handlerPanics atomic.Uint64
+	disconnects                    [len(reasonList)]atomic.Uint64
+}
+
+var reasonList = [...]Reason{
+	ReasonTransportClose, ReasonTransportError, ReasonPingTimeout, ReasonParseError,
+	ReasonForcedClose, ReasonShutdown, ReasonClientDisconnect, ReasonServerDisconnect,
+	ReasonForcedServer, ReasonSlowConsumer,
+}
+
+func (c *counters) disconnect(r Reason) {
+	for i, x := range reasonList {
+		if x == r {
+			c.disconnects[i].Add(1)
+			return
+		}
+	}
+}
+
+// Stats is a snapshot of the server's counters (totals since start).
+type Stats struct {
+	Clients          int64             // open Engine.IO connections
+	Sockets          int64             // sockets connected to a namespace
+	EventsIn         uint64            // events received
+	Broadcasts       uint64            // broadcasts sent
+	ParseErrors      uint64            // connections closed for undecodable packets
+	MailboxOverflows uint64            // connections closed at MaxMailbox
+	SlowConsumers    uint64            // connections closed at MaxQueuedBytes
+	ConnectRejects   uint64            // namespace connections refused
+	ConnectTimeouts  uint64            // connections that joined no namespace in time
+	HandlerPanics    uint64            // recovered handler panics
+	Disconnects      map[Reason]uint64 // sockets disconnected, by reason
+}
+
+// Stats returns a snapshot of the counters.
+func (s *Server) Stats() Stats {
+	c := &s.stats
+	st := Stats{
+		Clients:          c.clients.Load(),
+		Sockets:          c.sockets.Load(),
+		EventsIn:         c.eventsIn.Load(),
+		Broadcasts:       c.broadcasts.Load(),
+		ParseErrors:      c.parseErrors.Load(),
+		MailboxOverflows: c.mailboxOverflows.Load(),
+		SlowConsumers:    c.slowConsumers.Load(),
+		ConnectRejects:   c.connectRejects.Load(),
+		ConnectTimeouts:  c.connectTimeouts.Load(),
+		HandlerPanics:    c.handlerPanics.Load(),
+		Disconnects:      make(map[Reason]uint64, len(reasonList)),
+	}
+	for i, r := range reasonList {
+		st.Disconnects[r] = c.disconnects[i].Load()
+	}
+	return st
+}
+
+func remaining(ctx context.Context) time.Duration {
+	if d, ok := ctx.Deadline(); ok {
+		if r := time.Until(d); r > 0 {
+			return r
+		}
+		return 0
+	}
+	return 5 * time.Second
+}
