@@ -23,6 +23,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/siogate/siogate/hub"
 	"github.com/siogate/siogate/hub/eio"
 	"github.com/siogate/siogate/poller"
 )
@@ -41,27 +42,36 @@ func main() {
 	pingInterval := flag.Duration("ping-interval", 300*time.Millisecond, "Engine.IO pingInterval")
 	pingTimeout := flag.Duration("ping-timeout", 200*time.Millisecond, "Engine.IO pingTimeout")
 	maxPayload := flag.Int("max-payload", 1000000, "Engine.IO maxPayload in bytes")
+	connectTimeout := flag.Duration("connect-timeout", time.Second, "Socket.IO connect timeout")
+	authDelay := flag.Duration("auth-delay", 20*time.Millisecond, "delay of the auth event after the CONNECT reply")
 	flag.Parse()
 
 	wheel := poller.NewWheel(0)
-	exec, err := poller.NewExecutor(poller.ExecutorOptions{})
-	if err != nil {
-		log.Fatal(err)
-	}
 	eioSrv, err := eio.New(eio.Options{
 		Path:         "/engine.io/",
 		PingInterval: *pingInterval,
 		PingTimeout:  *pingTimeout,
 		MaxPayload:   *maxPayload,
-		Executor:     exec,
 		Wheel:        wheel,
 		OnSession:    func(*eio.Session) eio.Handler { return echo{} },
 	})
 	if err != nil {
 		log.Fatal(err)
 	}
+	sioSrv, err := hub.New(hub.Options{
+		Path:           "/socket.io/",
+		PingInterval:   *pingInterval,
+		PingTimeout:    *pingTimeout,
+		MaxPayload:     *maxPayload,
+		ConnectTimeout: *connectTimeout,
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	setupSocketIO(sioSrv, *authDelay)
 	mux := http.NewServeMux()
 	mux.Handle("/engine.io/", eioSrv)
+	mux.Handle("/socket.io/", sioSrv)
 	srv, err := poller.New(poller.Options{
 		Wheel:          wheel,
 		MaxMessageSize: *maxPayload,
@@ -69,6 +79,9 @@ func main() {
 		Upgrade: func(r *poller.Request) (poller.Handler, error) {
 			if eioSrv.Handles(r.Path) {
 				return eioSrv.Upgrade(r)
+			}
+			if sioSrv.Handles(r.Path) {
+				return sioSrv.Upgrade(r)
 			}
 			return nil, &poller.HTTPError{Status: http.StatusNotFound, Body: []byte("Not Found")}
 		},
@@ -80,7 +93,7 @@ func main() {
 	defer stop()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe(*addr) }()
-	log.Printf("conformance fixture on http://%s (engine.io at /engine.io/)", *addr)
+	log.Printf("conformance fixture on http://%s (engine.io at /engine.io/, socket.io at /socket.io/)", *addr)
 	select {
 	case err := <-errc:
 		log.Fatal(err)
@@ -89,7 +102,7 @@ func main() {
 	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_ = eioSrv.Shutdown(sctx)
+	_ = sioSrv.Shutdown(sctx)
 	_ = srv.Shutdown(sctx)
-	_ = exec.Close(time.Second)
 	wheel.Close()
 }
