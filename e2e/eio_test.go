@@ -164,7 +164,7 @@ func nodeTestFiles(t *testing.T, dir string) []string {
 // fails t when node exits non-zero.
 func runNode(t *testing.T, file string, env []string) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "node", "--test", "--test-reporter=spec", file)
 	cmd.Env = append(os.Environ(), env...)

@@ -3,6 +3,7 @@ package poller
 import (
 	"context"
 	"net"
+	"runtime"
 	"sync"
 	"sync/atomic"
 
@@ -124,12 +125,26 @@ func (s *Server) onRequest(ctx context.Context, nc netpoll.Connection) error {
 		s.sniffStep(c)
 	case stateWS:
 		c.readFrames(b)
-		_ = r.Release()
+		c.release(r)
 	default:
 		// Closing or handed off: drop what arrives.
 		_ = r.Release()
 	}
 	return nil
+}
+
+// release returns netpoll's input buffer once everything is consumed. With
+// an input node above the page size, netpoll drops the node on Release, so
+// an idle socket keeps no read buffer; but netpoll skips that while its
+// poller goroutine still holds the connection (it hands the read to this
+// goroutine before it lets go), so when the buffer is empty we yield once
+// and ask again.
+func (c *Conn) release(r netpoll.Reader) {
+	_ = r.Release()
+	if r.Len() == 0 && len(c.stash) == 0 {
+		runtime.Gosched()
+		_ = r.Release()
+	}
 }
 
 // readFrames parses WebSocket frames from the bytes just read, joined to any

@@ -13,11 +13,15 @@ import (
 	"github.com/cloudwego/netpoll"
 )
 
-// inputNodeSize is netpoll's initial input buffer. It is above the page size
-// on purpose: netpoll then drops a connection's input node every time its
-// buffer drains (Release -> resetTail), so an idle socket keeps no read
-// buffer at all.
-const inputNodeSize = 8 << 10
+// inputNodeSize is netpoll's initial input buffer and its smallest buffer
+// node (netpoll.LinkBufferCap, a process-wide setting). netpoll keeps a
+// connection's current input node while it is idle, so the node is small;
+// it grows with the traffic (netpoll sizes new nodes by the bytes read
+// between two Releases), and once that passes the page size netpoll drops
+// the big node again when the buffer drains. Measured with 5,000 idle
+// WebSockets (docs/bench-idle.md): 8 KiB nodes cost 8.1 KiB RSS per socket,
+// 1 KiB nodes 4.6 KiB, 256 B nodes 3.9 KiB.
+const inputNodeSize = 256
 
 var configureOnce sync.Once
 
@@ -27,6 +31,7 @@ var configureOnce sync.Once
 // poller goroutine and must never block, which a bounded pool cannot promise.
 func configureNetpoll() {
 	configureOnce.Do(func() {
+		netpoll.LinkBufferCap = inputNodeSize
 		_ = netpoll.Configure(netpoll.Config{BufferSize: inputNodeSize})
 	})
 }
