@@ -27,8 +27,9 @@ type Server struct {
 	nsps    map[string]*Namespace
 	dynamic []dynamicNamespace
 
-	pollMu sync.Mutex
-	poll   *poller.Server // set by Serve
+	pollMu  sync.Mutex
+	poll    *poller.Server // set by Serve
+	mounted *poller.Server // started for adopted WebSockets in the mounted mode
 
 	closeOnce sync.Once
 }
@@ -180,10 +181,6 @@ func (s *Server) Except(rooms ...string) BroadcastOperator { return s.Of("/").Ex
 // Handles reports whether path belongs to the Socket.IO endpoint.
 func (s *Server) Handles(path string) bool { return s.eio.Handles(path) }
 
-// ServeHTTP serves the polling transport. Mount it on the endpoint path of
-// an http.ServeMux, with Upgrade as the reactor's upgrade callback.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.eio.ServeHTTP(w, r) }
-
 // Upgrade is the poller upgrade callback for the endpoint path.
 func (s *Server) Upgrade(r *poller.Request) (poller.Handler, error) {
 	if !s.Handles(r.Path) {
@@ -211,14 +208,7 @@ func (s *Server) Serve(ln net.Listener, other http.Handler) error {
 		mux.Handle("/", other)
 	}
 	mux.Handle(s.opts.Path, s)
-	p, err := poller.New(poller.Options{
-		HTTP:           mux,
-		Upgrade:        s.Upgrade,
-		Wheel:          s.wheel,
-		MaxMessageSize: s.eio.Options().MaxPayload,
-		MaxQueuedBytes: s.eio.Options().MaxQueuedBytes,
-		Logger:         s.opts.Logger,
-	})
+	p, err := s.newReactor(mux)
 	if err != nil {
 		return err
 	}
@@ -230,6 +220,17 @@ func (s *Server) Serve(ln net.Listener, other http.Handler) error {
 	s.poll = p
 	s.pollMu.Unlock()
 	return p.Serve(ln)
+}
+
+func (s *Server) newReactor(h http.Handler) (*poller.Server, error) {
+	return poller.New(poller.Options{
+		HTTP:           h,
+		Upgrade:        s.Upgrade,
+		Wheel:          s.wheel,
+		MaxMessageSize: s.eio.Options().MaxPayload,
+		MaxQueuedBytes: s.eio.Options().MaxQueuedBytes,
+		Logger:         s.opts.Logger,
+	})
 }
 
 // Reactor returns the poller.Server started by Serve (nil before).
@@ -247,10 +248,14 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.closeOnce.Do(func() {
 		_ = s.eio.Shutdown(ctx)
 		s.pollMu.Lock()
-		p := s.poll
+		reactors := []*poller.Server{s.poll, s.mounted}
 		s.pollMu.Unlock()
-		if p != nil {
-			err = p.Shutdown(ctx)
+		for _, p := range reactors {
+			if p != nil {
+				if perr := p.Shutdown(ctx); perr != nil && err == nil {
+					err = perr
+				}
+			}
 		}
 		timeout := remaining(ctx)
 		if xerr := s.exec.Close(timeout); xerr != nil && err == nil {

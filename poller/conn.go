@@ -61,6 +61,10 @@ type Conn struct {
 	fd    int
 	state atomic.Uint32
 
+	// remote, local: set for adopted connections, whose netpoll connection
+	// has no addresses.
+	remote, local net.Addr
+
 	// read side: touched only by the I/O goroutine.
 	stash   []byte // partial request head or partial frame
 	scanned int
@@ -83,10 +87,20 @@ type Conn struct {
 }
 
 // RemoteAddr returns the peer's address.
-func (c *Conn) RemoteAddr() net.Addr { return c.nc.RemoteAddr() }
+func (c *Conn) RemoteAddr() net.Addr {
+	if c.remote != nil {
+		return c.remote
+	}
+	return c.nc.RemoteAddr()
+}
 
 // LocalAddr returns the local address.
-func (c *Conn) LocalAddr() net.Addr { return c.nc.LocalAddr() }
+func (c *Conn) LocalAddr() net.Addr {
+	if c.local != nil {
+		return c.local
+	}
+	return c.nc.LocalAddr()
+}
 
 // Server returns the server that accepted c.
 func (c *Conn) Server() *Server { return c.srv }

@@ -109,11 +109,21 @@ func TestSerialFIFO(t *testing.T) {
 	}
 }
 
+// stopKicker ends e's kicker goroutine early, so that a test sees what the
+// workers do on their own; Close still works afterwards.
+func stopKicker(e *Executor) {
+	close(e.kickStop)
+	e.wg.Wait()
+	e.kickStop = make(chan struct{})
+}
+
 // TestSerialOverflowQueue makes the overflow path deterministic: with one
 // worker held by Serial a, Serial b cannot get a worker and must wait in the
-// run queue, then run on a's worker once a is done.
+// run queue, then run on a's worker once a is done. The kicker is stopped:
+// draining the queue is the workers' job, the kicker only a safety net.
 func TestSerialOverflowQueue(t *testing.T) {
 	e := newTestExecutor(t, ExecutorOptions{Workers: 1})
+	stopKicker(e)
 	var a, b Serial
 	a.Init(e, 0)
 	b.Init(e, 0)

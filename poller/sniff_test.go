@@ -128,6 +128,7 @@ var sniffCases = []struct {
 	{"method of 17", "ABCDEFGHIJKLMNOPQ / HTTP/1.1\r\n\r\n", sniffBad, 0},
 	{"method of 17 partial", "ABCDEFGHIJKLMNOPQ", sniffBad, 0},
 	{"leading space", " GET / HTTP/1.1\r\n\r\n", sniffBad, 0},
+	{"leading space partial", " GE", sniffBad, 0},
 	{"leading CRLF", "\r\nGET / HTTP/1.1\r\n\r\n", sniffBad, 0},
 	{"digit in method", "G3T / HTTP/1.1\r\n\r\n", sniffBad, 0},
 	{"method then CRLF", "GET\r\n\r\n", sniffBad, 0},

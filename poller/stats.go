@@ -7,6 +7,7 @@ type counters struct {
 	sniffing          atomic.Int64
 	upgraded          atomic.Uint64
 	handedOff         atomic.Uint64
+	adopted           atomic.Uint64
 	rejected          atomic.Uint64
 	handshakeTimeouts atomic.Uint64
 	protocolErrors    atomic.Uint64
@@ -23,6 +24,7 @@ type Stats struct {
 	WebSockets        int    // open WebSockets
 	Upgraded          uint64 // WebSocket handshakes accepted
 	HandedOff         uint64 // connections handed to net/http
+	Adopted           uint64 // WebSockets moved onto the reactor by Adopt
 	Rejected          uint64 // bad heads, oversized heads, refused upgrades
 	HandshakeTimeouts uint64 // heads not complete within HandshakeTimeout
 	ProtocolErrors    uint64 // WebSockets closed for an RFC 6455 violation
@@ -40,6 +42,7 @@ func (s *Server) Stats() Stats {
 		WebSockets:        s.Len(),
 		Upgraded:          s.stats.upgraded.Load(),
 		HandedOff:         s.stats.handedOff.Load(),
+		Adopted:           s.stats.adopted.Load(),
 		Rejected:          s.stats.rejected.Load(),
 		HandshakeTimeouts: s.stats.handshakeTimeouts.Load(),
 		ProtocolErrors:    s.stats.protocolErrors.Load(),

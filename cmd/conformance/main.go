@@ -44,6 +44,7 @@ func main() {
 	maxPayload := flag.Int("max-payload", 1000000, "Engine.IO maxPayload in bytes")
 	connectTimeout := flag.Duration("connect-timeout", time.Second, "Socket.IO connect timeout")
 	authDelay := flag.Duration("auth-delay", 20*time.Millisecond, "delay of the auth event after the CONNECT reply")
+	mounted := flag.Bool("mounted", false, "serve /socket.io/ through a plain net/http server (hub mounted as an http.Handler, WebSockets hijacked onto the reactor) instead of the reactor's listener; /engine.io/ is then not served")
 	flag.Parse()
 
 	wheel := poller.NewWheel(0)
@@ -92,7 +93,15 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	errc := make(chan error, 1)
-	go func() { errc <- srv.ListenAndServe(*addr) }()
+	var plain *http.Server
+	if *mounted {
+		m := http.NewServeMux()
+		m.Handle("/socket.io/", sioSrv)
+		plain = &http.Server{Addr: *addr, Handler: m, ReadHeaderTimeout: 10 * time.Second}
+		go func() { errc <- plain.ListenAndServe() }()
+	} else {
+		go func() { errc <- srv.ListenAndServe(*addr) }()
+	}
 	log.Printf("conformance fixture on http://%s (engine.io at /engine.io/, socket.io at /socket.io/)", *addr)
 	select {
 	case err := <-errc:
@@ -101,6 +110,9 @@ func main() {
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
+	if plain != nil {
+		_ = plain.Shutdown(sctx)
+	}
 	_ = eioSrv.Shutdown(sctx)
 	_ = sioSrv.Shutdown(sctx)
 	_ = srv.Shutdown(sctx)
