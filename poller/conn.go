@@ -34,9 +34,10 @@ type Handler interface {
 // connection lifecycle, advanced only by the connection's I/O goroutine
 // (sniff -> ws | handoff) and by its close callback (-> closed).
 const (
-	stateSniff uint32 = iota
-	stateWS
-	stateHandoff
+	stateSniff   uint32 = iota
+	stateWS             // upgraded
+	stateHTTP           // served by net/http through an httpConn
+	stateRefused        // answered with an HTTP error; closing after the flush
 	stateClosed
 )
 
@@ -70,6 +71,7 @@ type Conn struct {
 	scanned int
 	rd      wsframe.Reader
 	h       Handler
+	http    *httpConn // stateHTTP: the net/http side
 
 	// timer is the sniff deadline, then the close-flush deadline.
 	timer Timer
@@ -111,8 +113,8 @@ func (c *Conn) onTimer() {
 		// Slowloris: the head did not complete in time.
 		c.srv.stats.handshakeTimeouts.Add(1)
 		_ = c.nc.Close()
-	case stateWS:
-		// The close frame could not be flushed in time.
+	case stateWS, stateRefused:
+		// The close frame or the error response could not be flushed in time.
 		_ = c.nc.Close()
 	}
 }
@@ -140,6 +142,13 @@ func (s *Server) onRequest(ctx context.Context, nc netpoll.Connection) error {
 	case stateWS:
 		c.readFrames(b)
 		c.release(r)
+	case stateHTTP:
+		ok := c.http.feed(b, s.opts.MaxHTTPBuffered)
+		_ = r.Release()
+		if !ok {
+			s.stats.rejected.Add(1)
+			c.Abort(errHTTPOverflow)
+		}
 	default:
 		// Closing or handed off: drop what arrives.
 		_ = r.Release()
@@ -222,10 +231,6 @@ func (c *Conn) readFrames(b []byte) {
 // netpoll closes the fd and frees its buffers, and never concurrently with
 // onRequest.
 func (c *Conn) closeCallback(nc netpoll.Connection) error {
-	if c.state.Load() == stateHandoff {
-		c.srv.handoff(c)
-		return nil
-	}
 	prev := c.state.Swap(stateClosed)
 	c.mu.Lock()
 	c.closed, c.closing = true, true
@@ -245,12 +250,15 @@ func (c *Conn) closeCallback(nc netpoll.Connection) error {
 	}
 	c.stash = nil
 	c.rd.Reset()
+	if c.http != nil {
+		c.http.hangup()
+	}
 	if prev == stateWS {
 		c.srv.untrack(c)
 		if c.h != nil {
 			c.h.OnClose(c, reason)
 		}
-	} else {
+	} else if prev == stateSniff {
 		c.srv.stats.sniffing.Add(-1)
 	}
 	return nil

@@ -21,6 +21,7 @@ type Executor struct {
 	ready []*Serial
 
 	panics   atomic.Uint64
+	busy     atomic.Int64
 	onPanic  func(v any)
 	kickStop chan struct{}
 	wg       sync.WaitGroup
@@ -50,8 +51,9 @@ func NewExecutor(o ExecutorOptions) (*Executor, error) {
 	return e, nil
 }
 
-// Running reports how many workers are busy.
-func (e *Executor) Running() int { return e.pool.Running() }
+// Running reports how many workers are running tasks now (idle workers
+// waiting to expire are not counted).
+func (e *Executor) Running() int { return int(e.busy.Load()) }
 
 // Panics reports how many task panics were recovered.
 func (e *Executor) Panics() uint64 { return e.panics.Load() }
@@ -120,6 +122,8 @@ func (e *Executor) popReady() *Serial {
 }
 
 func (e *Executor) drainReady() {
+	e.busy.Add(1)
+	defer e.busy.Add(-1)
 	for s := e.popReady(); s != nil; s = e.popReady() {
 		s.drain()
 	}
@@ -188,6 +192,8 @@ func (s *Serial) Len() int {
 }
 
 func (s *Serial) run() {
+	s.ex.busy.Add(1)
+	defer s.ex.busy.Add(-1)
 	s.drain()
 	s.ex.drainReady()
 }

@@ -520,7 +520,40 @@ func TestExecutorRunning(t *testing.T) {
 	}
 	close(release)
 	waitFor(t, 5*time.Second, "the task to return", func() bool { return !s.scheduled.Load() })
-	t.Skip("BUG: executor.go:53-54 Running returns ants' Pool.Running, which counts live worker goroutines, busy or idle; " +
-		"an idle worker stays alive for ExpiryDuration (10 s), so Running stays 1 after the task returned")
 	waitFor(t, 2*time.Second, "Running to drop to 0 once no task runs", func() bool { return e.Running() == 0 })
+}
+
+// TestSerialForce: Force queues past the limit, in order with Submit's
+// tasks, while Submit keeps refusing until the mailbox drains.
+func TestSerialForce(t *testing.T) {
+	e := newTestExecutor(t, ExecutorOptions{Workers: 1})
+	var s Serial
+	s.Init(e, 2)
+	started, release := make(chan struct{}), make(chan struct{})
+	if err := s.Submit(func() { close(started); <-release }); err != nil {
+		t.Fatal(err)
+	}
+	waitChan(t, started, 10*time.Second, "the blocking task to start")
+	var order []string // written by the Serial's tasks only
+	rec := func(v string) func() { return func() { order = append(order, v) } }
+	for _, v := range []string{"s1", "s2"} {
+		if err := s.Submit(rec(v)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Force(rec("f1"))
+	s.Force(rec("f2"))
+	if n := s.Len(); n != 4 {
+		t.Fatalf("Len = %d, want 4", n)
+	}
+	if err := s.Submit(rec("rejected")); !errors.Is(err, ErrMailboxFull) {
+		t.Fatalf("Submit over the limit: %v, want ErrMailboxFull", err)
+	}
+	done := make(chan struct{})
+	s.Force(func() { close(done) })
+	close(release)
+	waitChan(t, done, 10*time.Second, "the forced tasks")
+	if got := fmt.Sprint(order); got != "[s1 s2 f1 f2]" {
+		t.Fatalf("ran %s, want [s1 s2 f1 f2]", got)
+	}
 }

@@ -2,53 +2,26 @@ package poller
 
 import (
 	"net"
-	"os"
 	"sync"
 )
 
-// handoff moves a detached connection to net/http. It runs in the close
-// callback, after netpoll removed the fd from epoll and before netpoll frees
-// its buffers; netpoll does not close a detached fd, so this function owns it.
+// handoff gives a connection whose first request is plain HTTP to the
+// standard http.Server. The socket stays on the reactor (see httpConn);
+// the bytes already read are the start of net/http's input.
 func (s *Server) handoff(c *Conn) {
-	r := c.nc.Reader()
-	if n := r.Len(); n > 0 {
-		if b, err := r.Next(n); err == nil {
-			c.stash = append(c.stash, b...)
-		}
-	}
-	f := os.NewFile(uintptr(c.fd), "")
-	nc, err := net.FileConn(f) // dups the fd into Go's runtime poller
-	_ = f.Close()
-	c.fd = -1
-	if err != nil {
-		s.opts.Logger.Warn("poller: hand-off failed", "err", err)
-		return
-	}
-	s.stats.handedOff.Add(1)
-	prefix := c.stash
+	h := newHTTPConn(c, c.stash)
 	c.stash = nil
-	if !s.httpLn.push(&replayConn{Conn: nc, prefix: prefix}) {
-		_ = nc.Close()
+	c.http = h
+	s.stats.handedOff.Add(1)
+	if !s.httpLn.tryPush(h) {
+		// net/http is slow to accept: queue from a goroutine so the reactor
+		// does not wait.
+		go func() {
+			if !s.httpLn.push(h) {
+				_ = h.Close()
+			}
+		}()
 	}
-}
-
-// replayConn replays the bytes the reactor already read before reading
-// from the connection itself.
-type replayConn struct {
-	net.Conn
-	prefix []byte
-}
-
-func (r *replayConn) Read(p []byte) (int, error) {
-	if len(r.prefix) > 0 {
-		n := copy(p, r.prefix)
-		r.prefix = r.prefix[n:]
-		if len(r.prefix) == 0 {
-			r.prefix = nil
-		}
-		return n, nil
-	}
-	return r.Conn.Read(p)
 }
 
 // chanListener is a net.Listener fed by the reactor's hand-offs.
@@ -61,11 +34,24 @@ type chanListener struct {
 }
 
 func newChanListener() *chanListener {
-	return &chanListener{ch: make(chan net.Conn, 128), done: make(chan struct{})}
+	return &chanListener{ch: make(chan net.Conn, 1024), done: make(chan struct{})}
 }
 
-// push delivers c to Accept. It blocks while http.Server is slow to accept,
-// which only delays this one connection's close callback.
+func (l *chanListener) tryPush(c net.Conn) bool {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	if l.closed {
+		return false
+	}
+	select {
+	case l.ch <- c:
+		return true
+	default:
+		return false
+	}
+}
+
+// push delivers c to Accept, waiting while the queue is full.
 func (l *chanListener) push(c net.Conn) bool {
 	l.mu.RLock()
 	defer l.mu.RUnlock()

@@ -44,6 +44,12 @@ type Options struct {
 	// close frame before TCP is closed anyway (default 2 s).
 	CloseTimeout time.Duration
 
+	// MaxHTTPBuffered caps the bytes read from a plain HTTP connection and
+	// not yet consumed by its handler (default 4 MiB). netpoll reads
+	// whatever arrives, so a client that sends faster than its handler
+	// reads is cut here.
+	MaxHTTPBuffered int
+
 	// HTTPIdleTimeout is the keep-alive idle timeout of handed-off HTTP
 	// connections (default 60 s).
 	HTTPIdleTimeout time.Duration
@@ -73,6 +79,9 @@ func (o *Options) setDefaults() {
 	}
 	if o.CloseTimeout <= 0 {
 		o.CloseTimeout = 2 * time.Second
+	}
+	if o.MaxHTTPBuffered <= 0 {
+		o.MaxHTTPBuffered = 4 << 20
 	}
 	if o.HTTPIdleTimeout <= 0 {
 		o.HTTPIdleTimeout = 60 * time.Second

@@ -24,6 +24,7 @@ var (
 	errBadRequest    = errors.New("poller: malformed request")
 	errHeadTooLarge  = errors.New("poller: request head too large")
 	errUpgradeRefuse = errors.New("poller: upgrade refused")
+	errHTTPOverflow  = errors.New("poller: HTTP input not read by the handler past MaxHTTPBuffered")
 )
 
 func appendCloseFrame(code uint16, reason string) []byte {
@@ -39,29 +40,23 @@ func (s *Server) sniffStep(c *Conn) {
 		return
 	case sniffBad:
 		s.stats.rejected.Add(1)
-		c.stopSniff()
-		c.closeWith(errBadRequest, respBadRequest)
+		c.refuse(errBadRequest, respBadRequest)
 	case sniffTooLarge:
 		s.stats.rejected.Add(1)
-		c.stopSniff()
-		c.closeWith(errHeadTooLarge, respHeadTooLarge)
+		c.refuse(errHeadTooLarge, respHeadTooLarge)
 	case sniffHTTP:
 		c.stopSniff()
 		if s.draining.Load() {
-			c.closeWith(ErrServerClosed, respUnavailable)
+			c.refuse(ErrServerClosed, respUnavailable)
 			return
 		}
-		c.state.Store(stateHandoff)
+		c.state.Store(stateHTTP)
 		s.stats.sniffing.Add(-1)
-		if d, ok := c.nc.(interface{ Detach() error }); ok {
-			_ = d.Detach()
-		} else {
-			c.closeWith(errBadRequest, respUnavailable)
-		}
+		s.handoff(c)
 	case sniffUpgrade:
 		c.stopSniff()
 		if s.draining.Load() {
-			c.closeWith(ErrServerClosed, respUnavailable)
+			c.refuse(ErrServerClosed, respUnavailable)
 			return
 		}
 		s.upgrade(c, headLen)
@@ -71,6 +66,18 @@ func (s *Server) sniffStep(c *Conn) {
 func (c *Conn) stopSniff() {
 	c.srv.wheel.Stop(&c.timer)
 	c.scanned = 0
+}
+
+// refuse answers a connection that is still sniffing with an HTTP error and
+// closes it once the answer is written (or at CloseTimeout). Bytes that
+// arrive meanwhile are dropped.
+func (c *Conn) refuse(reason error, resp []byte) {
+	c.stopSniff()
+	c.stash = nil
+	if c.state.CompareAndSwap(stateSniff, stateRefused) {
+		c.srv.stats.sniffing.Add(-1)
+	}
+	c.closeWith(reason, resp)
 }
 
 // upgrade runs gobwas's Upgrader over exactly the head bytes, asking the
@@ -123,8 +130,7 @@ func (s *Server) upgrade(c *Conn, headLen int) {
 		if rejection != nil {
 			out = rejectionResponse(rejection)
 		}
-		c.closeWith(errUpgradeRefuse, out)
-		c.stash = nil
+		c.refuse(errUpgradeRefuse, out)
 		return
 	}
 	rest := c.stash[headLen:]

@@ -169,17 +169,19 @@ func (w *Wheel) run() {
 		nowTick := uint64(time.Since(w.start) / w.tick)
 		due, seqs = due[:0], seqs[:0]
 		w.mu.Lock()
+		if w.count == 0 || nowTick-w.now > uint64(len(w.slots)) {
+			// Nothing armed, or behind by more than a turn (a long idle
+			// sleep): visit every slot once instead of every missed tick.
+			if w.count > 0 {
+				for i := range w.slots {
+					due, seqs = w.collectLocked(uint64(i), nowTick, due, seqs)
+				}
+			}
+			w.now = nowTick
+		}
 		for w.now < nowTick {
 			w.now++
-			for t := w.slots[w.now&w.mask]; t != nil; {
-				next := t.next
-				if t.deadline <= w.now {
-					w.unlinkLocked(t)
-					due = append(due, t)
-					seqs = append(seqs, t.seq)
-				}
-				t = next
-			}
+			due, seqs = w.collectLocked(w.now&w.mask, w.now, due, seqs)
 		}
 		sleep := w.nextWaitLocked()
 		w.mu.Unlock()
@@ -195,6 +197,20 @@ func (w *Wheel) run() {
 		case <-timer.C:
 		}
 	}
+}
+
+// collectLocked unlinks the timers of slot i that are due at tick now.
+func (w *Wheel) collectLocked(i, now uint64, due []*Timer, seqs []uint64) ([]*Timer, []uint64) {
+	for t := w.slots[i]; t != nil; {
+		next := t.next
+		if t.deadline <= now {
+			w.unlinkLocked(t)
+			due = append(due, t)
+			seqs = append(seqs, t.seq)
+		}
+		t = next
+	}
+	return due, seqs
 }
 
 // fire runs t's callback unless t was re-armed or stopped after it was
