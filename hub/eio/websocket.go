@@ -48,6 +48,14 @@ func (t *wsTransport) OnOpen(c *poller.Conn) {
 
 func (t *wsTransport) OnMessage(c *poller.Conn, op ws.OpCode, payload []byte) {
 	s := t.sess
+	if len(payload) > s.srv.opts.MaxPayload {
+		// The reactor's own limit may be larger than this server's.
+		c.Close(1009, "message too big")
+		if !t.probing {
+			s.closeWith(ReasonTransportError, ErrPayloadTooLarge, msgClose)
+		}
+		return
+	}
 	if op == ws.OpBinary {
 		if t.probing {
 			c.Close(1002, "unexpected binary frame during upgrade")
