@@ -96,18 +96,20 @@ func (b BroadcastOperator) EmitWithAck(ctx context.Context, event string, args .
 		return nil, err
 	}
 	p.ID = b.nsp.nextID()
-	ctx, cancel := ackContext(ctx, b.timeout)
+	ctx, cancel := ackContext(ctx, b.timeout, b.nsp.srv.opts.AckTimeout)
 	defer cancel()
 
 	var (
-		mu       sync.Mutex
-		replies  []*Message
-		expected = -1
-		done     = make(chan struct{})
-		closed   bool
+		mu      sync.Mutex
+		replies []*Message
+		counted bool // onCount was called
+		reached int  // sockets the packet was queued for
+		gone    int  // of those, sockets that left without answering
+		done    = make(chan struct{})
+		closed  bool
 	)
 	check := func() {
-		if !closed && expected >= 0 && len(replies) >= expected {
+		if !closed && counted && len(replies)+gone >= reached {
 			closed = true
 			close(done)
 		}
@@ -117,18 +119,16 @@ func (b BroadcastOperator) EmitWithAck(ctx context.Context, event string, args .
 		defer mu.Unlock()
 		if m != nil {
 			replies = append(replies, m)
-		} else if expected > 0 {
-			expected-- // that socket disconnected
+		} else {
+			gone++ // that socket disconnected
 		}
 		check()
 	}
 	onCount := func(n int) {
 		mu.Lock()
 		defer mu.Unlock()
-		if expected < 0 {
-			expected = 0
-		}
-		expected += n
+		counted = true
+		reached += n
 		check()
 	}
 	b.nsp.srv.stats.broadcasts.Add(1)

@@ -181,6 +181,12 @@ func (c *client) connect(p sio.Packet) {
 	c.mu.Unlock()
 	c.srv.wheel.Stop(&c.timer)
 	c.srv.stats.sockets.Add(1)
+	s.mu.Lock()
+	leave := s.leaveAfter
+	s.mu.Unlock()
+	if leave {
+		s.Disconnect(false)
+	}
 }
 
 // drop forgets a socket that never finished connecting.

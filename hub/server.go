@@ -23,9 +23,10 @@ type Server struct {
 	exec  *poller.Executor
 	stats counters
 
-	mu      sync.RWMutex
-	nsps    map[string]*Namespace
-	dynamic []dynamicNamespace
+	createMu sync.Mutex // serializes dynamic namespace creation
+	mu       sync.RWMutex
+	nsps     map[string]*Namespace
+	dynamic  []dynamicNamespace
 
 	pollMu  sync.Mutex
 	poll    *poller.Server // set by Serve
@@ -120,20 +121,27 @@ func (s *Server) namespaceFor(name string) *Namespace {
 		return n
 	}
 	for _, d := range dyn {
-		if d.match(name) {
-			s.mu.Lock()
-			n = s.nsps[name]
-			created := n == nil
-			if created {
-				n = newNamespace(s, name)
-				s.nsps[name] = n
-			}
-			s.mu.Unlock()
-			if created && d.setup != nil {
-				d.setup(n)
-			}
+		if !d.match(name) {
+			continue
+		}
+		// One creation at a time: setup runs once, before the namespace is
+		// visible to anyone.
+		s.createMu.Lock()
+		defer s.createMu.Unlock()
+		s.mu.RLock()
+		n = s.nsps[name]
+		s.mu.RUnlock()
+		if n != nil {
 			return n
 		}
+		n = newNamespace(s, name)
+		if d.setup != nil {
+			d.setup(n)
+		}
+		s.mu.Lock()
+		s.nsps[name] = n
+		s.mu.Unlock()
+		return n
 	}
 	return nil
 }

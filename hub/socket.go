@@ -27,10 +27,11 @@ type Socket struct {
 	hs     HandshakeInfo
 	acks   ackTable
 
-	mu      sync.Mutex
-	state   socketState
-	pending [][]*eio.Outgoing // sends made while connecting, flushed after the CONNECT reply
-	data    map[string]any
+	mu         sync.Mutex
+	state      socketState
+	leaveAfter bool              // Disconnect(false) while connecting: leave right after the CONNECT reply
+	pending    [][]*eio.Outgoing // sends made while connecting, flushed after the CONNECT reply
+	data       map[string]any
 }
 
 // ID returns the socket id (distinct from the Engine.IO session id).
@@ -98,6 +99,9 @@ func (s *Socket) EmitRaw(event string, raw [][]byte, atts [][]byte) error {
 // EmitVolatile is Emit for an event that may be dropped when the client
 // cannot take it now.
 func (s *Socket) EmitVolatile(event string, args ...any) error {
+	if isReserved(event) {
+		return ErrReservedEvent
+	}
 	raw, atts, err := encodeArgs(args)
 	if err != nil {
 		return err
@@ -179,6 +183,13 @@ func (s *Socket) Disconnect(close bool) {
 	}
 	s.mu.Lock()
 	connected := s.state == socketConnected
+	if s.state == socketConnecting {
+		// The client must see its CONNECT reply before the DISCONNECT;
+		// client.connect finishes the job.
+		s.leaveAfter = true
+		s.mu.Unlock()
+		return
+	}
 	s.mu.Unlock()
 	if connected {
 		_ = s.sendOutgoing(encodePacket(sio.Disconnect, s.nsp.name, -1, "", nil, nil), false)
@@ -258,13 +269,14 @@ var reservedEvents = map[string]bool{
 
 func isReserved(event string) bool { return reservedEvents[event] }
 
-// ackDeadline returns the context for a broadcast ack wait.
-func ackContext(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+// ackContext returns the context of an ack wait: the operator's Timeout,
+// else ctx's own deadline, else def (Options.AckTimeout).
+func ackContext(ctx context.Context, d, def time.Duration) (context.Context, context.CancelFunc) {
 	if d > 0 {
 		return context.WithTimeout(ctx, d)
 	}
 	if _, ok := ctx.Deadline(); ok {
 		return context.WithCancel(ctx)
 	}
-	return context.WithTimeout(ctx, 30*time.Second)
+	return context.WithTimeout(ctx, def)
 }
