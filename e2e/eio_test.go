@@ -24,12 +24,16 @@ import (
 
 // TestEngineIO drives the Engine.IO server with the official engine.io-client
 // from npm: every e2e/eio/*.test.mjs file is one subtest, run with
-// `node --test`. Three servers run in-process on 127.0.0.1:0, each an
+// `node --test`. Four servers run in-process on 127.0.0.1:0, each an
 // eio.Server at /engine.io/ mounted on its own poller.Server as
 // cmd/conformance does:
 //
-//   - SIOGATE_URL: pingInterval 300 ms, pingTimeout 200 ms (the timings of
-//     the official protocol suites), maxPayload 1,000,000;
+//   - SIOGATE_URL: pingInterval 300 ms, so every test sees heartbeats, and
+//     pingTimeout 1 s, so a scheduling stall on a loaded machine does not
+//     end a session (the client gives up after pingInterval + pingTimeout);
+//     maxPayload 1,000,000;
+//   - SIOGATE_FAST_URL: pingInterval 300 ms, pingTimeout 200 ms, the timings
+//     of the official protocol suites, for the ping-timeout tests;
 //   - SIOGATE_SMALL_URL: maxPayload 1000, with the poller's WebSocket message
 //     limit set to the same 1000;
 //   - SIOGATE_LOOSE_URL: maxPayload 1000 on a poller left at its default
@@ -45,6 +49,10 @@ func TestEngineIO(t *testing.T) {
 	files := nodeTestFiles(t, "eio")
 	mainFx := startFixture(t, "main", fixtureOptions{
 		pingInterval: 300 * time.Millisecond,
+		pingTimeout:  time.Second,
+	})
+	fast := startFixture(t, "fast", fixtureOptions{
+		pingInterval: 300 * time.Millisecond,
 		pingTimeout:  200 * time.Millisecond,
 	})
 	small := startFixture(t, "small", fixtureOptions{
@@ -58,9 +66,10 @@ func TestEngineIO(t *testing.T) {
 		pingTimeout:  time.Second,
 		maxPayload:   1000,
 	})
-	fixtures := []*fixture{mainFx, small, loose}
+	fixtures := []*fixture{mainFx, fast, small, loose}
 	env := []string{
 		"SIOGATE_URL=" + mainFx.url,
+		"SIOGATE_FAST_URL=" + fast.url,
 		"SIOGATE_SMALL_URL=" + small.url,
 		"SIOGATE_LOOSE_URL=" + loose.url,
 	}
@@ -68,6 +77,9 @@ func TestEngineIO(t *testing.T) {
 	for _, file := range files {
 		name := strings.TrimSuffix(filepath.Base(file), ".test.mjs")
 		t.Run(name, func(t *testing.T) {
+			if bug := knownBugs[name]; bug != "" && os.Getenv("E2E_RUN_KNOWN_BUGS") == "" {
+				t.Skip(bug)
+			}
 			before := snapshot(fixtures)
 			runNode(t, file, env)
 			if check := goSideChecks[name]; check != nil && !t.Failed() {
@@ -80,18 +92,28 @@ func TestEngineIO(t *testing.T) {
 	for _, f := range fixtures {
 		f.checkAllClosed(t)
 	}
+	// Nothing the tests do on these two is a protocol or transport error.
+	for _, f := range []*fixture{mainFx, fast} {
+		if n := f.eio.Stats().ClosedByReason[eio.ReasonTransportError]; n > 0 {
+			t.Errorf("%s: %d sessions closed with %q", f.name, n, eio.ReasonTransportError)
+		}
+	}
 }
+
+// knownBugs names Node files that fail because of a server bug not fixed
+// yet; their subtests skip with the bug (E2E_RUN_KNOWN_BUGS=1 runs them).
+var knownBugs = map[string]string{}
 
 // goSideChecks assert, per Node file, what the server's counters must show
 // once that file has run (deltas of eio.Server.Stats).
 var goSideChecks = map[string]func(t *testing.T, before, after map[string]eio.Stats){
 	"upgrade": func(t *testing.T, before, after map[string]eio.Stats) {
-		if d := after["main"].Upgrades - before["main"].Upgrades; d < 2 {
-			t.Errorf("Stats.Upgrades grew by %d, want >= 2", d)
+		if d := after["main"].Upgrades - before["main"].Upgrades; d < 3 {
+			t.Errorf("Stats.Upgrades grew by %d, want >= 3", d)
 		}
 	},
 	"heartbeat": func(t *testing.T, before, after map[string]eio.Stats) {
-		if d := closedBy(before, after, "main", eio.ReasonPingTimeout); d < 3 {
+		if d := closedBy(before, after, "fast", eio.ReasonPingTimeout); d < 3 {
 			t.Errorf("sessions closed with %q: %d, want >= 3", eio.ReasonPingTimeout, d)
 		}
 	},
@@ -166,7 +188,9 @@ func runNode(t *testing.T, file string, env []string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "node", "--test", "--test-reporter=spec", file)
+	// --test-force-exit: a request left hanging by a failed test must not
+	// keep the process alive (xmlhttprequest-ssl has no timeout).
+	cmd := exec.CommandContext(ctx, "node", "--test", "--test-force-exit", "--test-reporter=spec", file)
 	cmd.Env = append(os.Environ(), env...)
 	cmd.Env = append(cmd.Env, "NO_COLOR=1", "FORCE_COLOR=0")
 	cmd.WaitDelay = 5 * time.Second

@@ -18,7 +18,6 @@ import (
 // net/http handler behind poller's HTTP hand-off. Every body must arrive
 // whole.
 func TestHandoffLargePOST(t *testing.T) {
-
 	mux := http.NewServeMux()
 	mux.HandleFunc("/len", func(w http.ResponseWriter, r *http.Request) {
 		b, err := io.ReadAll(r.Body)
@@ -72,7 +71,3 @@ func TestHandoffLargePOST(t *testing.T) {
 		t.Errorf("%d of 100 POSTs of %d bytes did not complete", failed, len(body))
 	}
 }
-
-// handoffBug is kept for e2e/eio_test.go's known-bug table until that file
-// drops it: the hand-off bug it named is fixed (TestHandoffLargePOST).
-const handoffBug = "fixed: hand-off no longer detaches the fd"

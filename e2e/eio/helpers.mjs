@@ -13,8 +13,12 @@ function env(name) {
   return v;
 }
 
-/** pingInterval 300 ms, pingTimeout 200 ms, maxPayload 1,000,000. */
+/** pingInterval 300 ms, pingTimeout 1000 ms, maxPayload 1,000,000. */
 export const MAIN_URL = env("SIOGATE_URL");
+/** The handshake the server at MAIN_URL sends, less the sid. */
+export const MAIN_HANDSHAKE = { pingInterval: 300, pingTimeout: 1000, maxPayload: 1000000 };
+/** pingInterval 300 ms, pingTimeout 200 ms (the official suites' timings). */
+export const FAST_URL = env("SIOGATE_FAST_URL");
 /** maxPayload 1000, WebSocket message limit 1000. */
 export const SMALL_URL = env("SIOGATE_SMALL_URL");
 /** maxPayload 1000 on a poller with the default WebSocket message limit. */

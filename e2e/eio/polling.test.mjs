@@ -4,6 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
   Client,
+  MAIN_HANDSHAKE,
   MAIN_URL,
   POLLING_ONLY,
   describeClose,
@@ -21,9 +22,7 @@ test("polling-only: handshake announces the upgrade and the timings", { timeout:
   assert.deepEqual(c.handshake, {
     sid,
     upgrades: ["websocket"],
-    pingInterval: 300,
-    pingTimeout: 200,
-    maxPayload: 1000000,
+    ...MAIN_HANDSHAKE,
   });
   assert.equal(await c.request("hello"), "hello");
   assert.equal(await c.request("héllo ✓ 😀"), "héllo ✓ 😀");

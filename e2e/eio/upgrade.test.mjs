@@ -1,7 +1,17 @@
 // Default client: the session opens over polling and upgrades to WebSocket.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Client, MAIN_URL, assertBytes, describeClose, once, serverClosed, serverSession } from "./helpers.mjs";
+import {
+  Client,
+  MAIN_URL,
+  PATH,
+  assertBytes,
+  describeClose,
+  once,
+  request,
+  serverClosed,
+  serverSession,
+} from "./helpers.mjs";
 
 /** Compares echoed messages with what was sent, text and binary. */
 function assertSameSequence(got, want) {
@@ -70,6 +80,11 @@ test("upgrade: sid kept, transport websocket, messages before, during and after 
   const live = await serverSession(MAIN_URL, sid);
   assert.equal(live.open, true);
   assert.equal(live.transport, "websocket");
+  // The polling side of the session is gone: a GET with its sid is refused.
+  const stale = await request("GET", `${MAIN_URL}${PATH}?EIO=4&transport=polling&sid=${sid}`);
+  assert.equal(stale.status, 400);
+  assert.deepEqual(JSON.parse(stale.body), { code: 3, message: "Bad request" });
+  assert.equal(await c.request("still here"), "still here");
   t.diagnostic(`${sent.length} messages in order across the upgrade (${n - 30} from the timer), ${live.posts} POSTs before it`);
 });
 

@@ -3,6 +3,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
   Client,
+  MAIN_HANDSHAKE,
   MAIN_URL,
   WEBSOCKET_ONLY,
   assertBytes,
@@ -21,9 +22,7 @@ test("websocket-only: handshake, echo of text and binary, close from the client"
   assert.deepEqual(c.handshake, {
     sid,
     upgrades: [],
-    pingInterval: 300,
-    pingTimeout: 200,
-    maxPayload: 1000000,
+    ...MAIN_HANDSHAKE,
   });
 
   assert.equal(await c.request("hello"), "hello");
