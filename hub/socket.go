@@ -15,6 +15,7 @@ type socketState uint8
 const (
 	socketConnecting socketState = iota
 	socketConnected
+	socketLeaving // Disconnect(false) called; the leave runs on the mailbox
 	socketDisconnected
 )
 
@@ -53,7 +54,7 @@ func (s *Socket) Transport() string { return s.client.sess.Transport() }
 func (s *Socket) Connected() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.state != socketDisconnected
+	return s.state == socketConnecting || s.state == socketConnected
 }
 
 // Set stores a value in the socket's session data.
@@ -182,26 +183,30 @@ func (s *Socket) Disconnect(close bool) {
 		return
 	}
 	s.mu.Lock()
-	connected := s.state == socketConnected
-	if s.state == socketConnecting {
+	switch s.state {
+	case socketConnecting:
 		// The client must see its CONNECT reply before the DISCONNECT;
 		// client.connect finishes the job.
 		s.leaveAfter = true
 		s.mu.Unlock()
 		return
+	case socketConnected:
+		// From now on the socket counts as gone: later emits fail and a
+		// second Disconnect does nothing.
+		s.state = socketLeaving
+		_ = s.client.send(encodePacket(sio.Disconnect, s.nsp.name, -1, "", nil, nil), false)
+		s.mu.Unlock()
+		s.client.submitLeave(s, ReasonServerDisconnect)
+	default:
+		s.mu.Unlock()
 	}
-	s.mu.Unlock()
-	if connected {
-		_ = s.sendOutgoing(encodePacket(sio.Disconnect, s.nsp.name, -1, "", nil, nil), false)
-	}
-	s.client.submitLeave(s, ReasonServerDisconnect)
 }
 
 // sendOutgoing queues the messages of one packet for this client.
 func (s *Socket) sendOutgoing(out []*eio.Outgoing, volatile bool) error {
 	s.mu.Lock()
 	switch s.state {
-	case socketDisconnected:
+	case socketDisconnected, socketLeaving:
 		s.mu.Unlock()
 		return ErrDisconnected
 	case socketConnecting:
