@@ -3,6 +3,7 @@ package hub
 import (
 	"context"
 	"sync"
+	"time"
 
 	"github.com/siogate/siogate/hub/eio"
 	"github.com/siogate/siogate/hub/sio"
@@ -20,6 +21,10 @@ type BroadcastOptions struct {
 	Volatile bool
 	// Local: this node only, even with a multi-node adapter.
 	Local bool
+	// Timeout is how long the sender of a BroadcastWithAck waits for the
+	// acknowledgements (0 otherwise). Multi-node adapters put it on the
+	// wire (flags.timeout) and forget a request's bookkeeping after it.
+	Timeout time.Duration
 }
 
 // Adapter holds a namespace's room membership and carries broadcasts and
@@ -57,6 +62,28 @@ type Adapter interface {
 	DisconnectSockets(opts BroadcastOptions, close bool)
 	// Close releases the adapter.
 	Close() error
+}
+
+// ServerCounter is implemented by multi-node adapters. ServerCount reports
+// how many servers (this one included) serve the namespace: that is how
+// many times BroadcastWithAck calls onCount, so EmitWithAck waits for that
+// many counts before it can finish. An adapter without it counts as one
+// server.
+type ServerCounter interface {
+	ServerCount(ctx context.Context) (int, error)
+}
+
+// ServerSideEmitter is implemented by multi-node adapters that carry events
+// between the servers of a cluster (Namespace.ServerSideEmit). Arguments
+// are raw JSON values.
+type ServerSideEmitter interface {
+	// ServerSideEmit sends event(args...) to the namespace on every other
+	// server. It must not block.
+	ServerSideEmit(event string, args [][]byte) error
+	// ServerSideEmitWithAck sends event(args...) asking for an answer and
+	// waits, until ctx is done, for one reply per other server. It returns
+	// the replies received; with some missing it also returns an error.
+	ServerSideEmitWithAck(ctx context.Context, event string, args [][]byte) ([]Raw, error)
 }
 
 // SocketInfo describes a socket for FetchSockets (local or remote).

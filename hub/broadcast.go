@@ -86,7 +86,8 @@ func (b BroadcastOperator) Send(args ...any) error { return b.Emit("message", ar
 // EmitWithAck emits an event expecting an acknowledgement from every
 // selected socket and waits for them until the Timeout (or ctx) ends. It
 // returns the acknowledgements received; if some are missing it also
-// returns ErrAckTimeout.
+// returns ErrAckTimeout. With a multi-node adapter (ServerCounter) it also
+// waits until every server has said how many sockets it reached.
 func (b BroadcastOperator) EmitWithAck(ctx context.Context, event string, args ...any) ([]*Message, error) {
 	if isReserved(event) {
 		return nil, ErrReservedEvent
@@ -98,18 +99,29 @@ func (b BroadcastOperator) EmitWithAck(ctx context.Context, event string, args .
 	p.ID = b.nsp.nextID()
 	ctx, cancel := ackContext(ctx, b.timeout, b.nsp.srv.opts.AckTimeout)
 	defer cancel()
+	opts := b.clone().opts
+	if d, ok := ctx.Deadline(); ok {
+		opts.Timeout = time.Until(d)
+	}
+	servers := 1
+	if sc, ok := b.nsp.adapter.(ServerCounter); ok && !opts.Local {
+		// On error (the bus is down) only this server will answer.
+		if n, err := sc.ServerCount(ctx); err == nil && n > 1 {
+			servers = n
+		}
+	}
 
 	var (
 		mu      sync.Mutex
 		replies []*Message
-		counted bool // onCount was called
-		reached int  // sockets the packet was queued for
-		gone    int  // of those, sockets that left without answering
+		counts  int // onCount calls, one per server
+		reached int // sockets the packet was queued for
+		gone    int // of those, sockets that left without answering
 		done    = make(chan struct{})
 		closed  bool
 	)
 	check := func() {
-		if !closed && counted && len(replies)+gone >= reached {
+		if !closed && counts >= servers && len(replies)+gone >= reached {
 			closed = true
 			close(done)
 		}
@@ -127,12 +139,12 @@ func (b BroadcastOperator) EmitWithAck(ctx context.Context, event string, args .
 	onCount := func(n int) {
 		mu.Lock()
 		defer mu.Unlock()
-		counted = true
+		counts++
 		reached += n
 		check()
 	}
 	b.nsp.srv.stats.broadcasts.Add(1)
-	b.nsp.adapter.BroadcastWithAck(p, b.opts, onCount, onAck)
+	b.nsp.adapter.BroadcastWithAck(p, opts, onCount, onAck)
 	select {
 	case <-done:
 	case <-ctx.Done():

@@ -110,6 +110,16 @@ func (a *MemoryAdapter) Rooms() []string {
 	return out
 }
 
+// HasRoom reports whether room has a local member, a socket id counting as
+// the room of that socket (a multi-node adapter uses it to skip messages
+// for rooms it does not hold before decoding them).
+func (a *MemoryAdapter) HasRoom(room string) bool {
+	a.mu.RLock()
+	_, ok := a.rooms[room]
+	a.mu.RUnlock()
+	return ok || a.nsp.localSocket(room) != nil
+}
+
 var snapshotPool = sync.Pool{New: func() any { s := make([]*Socket, 0, 1024); return &s }}
 
 // Select calls fn for each local socket that opts selects. The selection is

@@ -18,9 +18,23 @@ type Message struct {
 	atts   [][]byte
 	id     int64 // ack id, -1 when none
 	acked  atomic.Bool
+	// reply answers a message that did not come from a local client (see
+	// NewRemoteMessage); nil otherwise.
+	reply func(raw, atts [][]byte) error
 }
 
-// Socket returns the socket the message came from.
+// NewRemoteMessage builds a Message that did not come from a local client:
+// an acknowledgement relayed by a multi-node adapter from a socket on
+// another server, or an event sent by another server (ServerSideEmit).
+// args are raw JSON values whose binary placeholders number atts from 0.
+// Socket returns nil. reply, when not nil, makes the message answerable:
+// Ack and AckRaw call it once with their arguments.
+func NewRemoteMessage(event string, args, atts [][]byte, reply func(raw, atts [][]byte) error) *Message {
+	return &Message{Event: event, args: args, atts: atts, id: -1, reply: reply}
+}
+
+// Socket returns the socket the message came from (nil for a message from
+// another server, see NewRemoteMessage).
 func (m *Message) Socket() *Socket { return m.socket }
 
 // Len reports the number of arguments.
@@ -64,8 +78,8 @@ func (m *Message) Decode(vs ...any) error {
 	return nil
 }
 
-// WantsAck reports whether the client asked for an acknowledgement.
-func (m *Message) WantsAck() bool { return m.id >= 0 }
+// WantsAck reports whether the sender asked for an acknowledgement.
+func (m *Message) WantsAck() bool { return m.id >= 0 || m.reply != nil }
 
 // Ack answers the client's acknowledgement callback with args (encoded as
 // for Emit). It may be called once, from any goroutine.
@@ -80,11 +94,14 @@ func (m *Message) Ack(args ...any) error {
 // AckRaw answers with raw JSON arguments and attachments (placeholders in
 // raw must number atts from 0).
 func (m *Message) AckRaw(raw [][]byte, atts [][]byte) error {
-	if m.id < 0 {
+	if !m.WantsAck() {
 		return ErrNoAck
 	}
 	if !m.acked.CompareAndSwap(false, true) {
 		return ErrAlreadyAcked
+	}
+	if m.reply != nil {
+		return m.reply(raw, atts)
 	}
 	return m.socket.sendAck(m.id, raw, atts)
 }

@@ -80,6 +80,9 @@ func (s *Server) adoptReactor() (*poller.Server, error) {
 	if s.poll != nil {
 		return s.poll, nil
 	}
+	if s.shut {
+		return nil, ErrServerClosed
+	}
 	if s.mounted == nil {
 		p, err := s.newReactor(nil)
 		if err != nil {

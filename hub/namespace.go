@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+
+	"github.com/siogate/siogate/poller"
 )
 
 // EventHandler handles one event. It runs on the worker pool, after every
@@ -35,10 +37,14 @@ type Namespace struct {
 	middlewares  []ConnectHandler
 	onConnect    ConnectHandler
 	onDisconnect DisconnectHandler
+
+	serverHandlers map[string]ServerSideHandler
+	serverMailbox  poller.Serial // runs server-side handlers in order
 }
 
 func newNamespace(srv *Server, name string) *Namespace {
 	n := &Namespace{srv: srv, name: name, sockets: make(map[string]*Socket), handlers: make(map[string]EventHandler)}
+	n.serverMailbox.Init(srv.exec, srv.opts.MaxMailbox)
 	n.adapter = srv.opts.NewAdapter(n)
 	return n
 }
@@ -117,6 +123,11 @@ func (n *Namespace) Len() int {
 }
 
 func (n *Namespace) nextID() int64 { return n.ids.Add(1) - 1 }
+
+// NextAckID reserves an ack id, unique among the namespace's pending
+// acknowledgements, for a packet that an adapter sends with
+// BroadcastWithAck on behalf of another server.
+func (n *Namespace) NextAckID() int64 { return n.nextID() }
 
 func (n *Namespace) add(s *Socket) {
 	n.mu.Lock()

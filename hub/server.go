@@ -31,6 +31,7 @@ type Server struct {
 	pollMu  sync.Mutex
 	poll    *poller.Server // set by Serve
 	mounted *poller.Server // started for adopted WebSockets in the mounted mode
+	shut    bool           // Shutdown has begun: Serve refuses to start
 
 	closeOnce sync.Once
 }
@@ -209,7 +210,7 @@ func (s *Server) ListenAndServe(addr string) error {
 }
 
 // Serve serves on ln; requests outside the endpoint path go to other (nil:
-// 404).
+// 404). After Shutdown it closes ln and returns ErrServerClosed.
 func (s *Server) Serve(ln net.Listener, other http.Handler) error {
 	mux := http.NewServeMux()
 	if other != nil {
@@ -221,6 +222,13 @@ func (s *Server) Serve(ln net.Listener, other http.Handler) error {
 		return err
 	}
 	s.pollMu.Lock()
+	if s.shut {
+		// Shutdown ran before Serve got here: nothing would stop p.
+		s.pollMu.Unlock()
+		_ = p.Shutdown(context.Background())
+		_ = ln.Close()
+		return ErrServerClosed
+	}
 	if s.poll != nil {
 		s.pollMu.Unlock()
 		return errors.New("hub: Serve called twice")
@@ -256,6 +264,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.closeOnce.Do(func() {
 		_ = s.eio.Shutdown(ctx)
 		s.pollMu.Lock()
+		s.shut = true
 		reactors := []*poller.Server{s.poll, s.mounted}
 		s.pollMu.Unlock()
 		for _, p := range reactors {

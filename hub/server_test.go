@@ -1,9 +1,11 @@
 package hub_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"slices"
 	"strings"
 	"sync"
@@ -303,4 +305,23 @@ func TestConnectTimeout(t *testing.T) {
 	}
 	joined.emit("/", 1, "ping")
 	joined.expect(`31["pong"]`)
+}
+
+func TestServeAfterShutdown(t *testing.T) {
+	srv, err := hub.New(hub.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ln, nil) }()
+	if err := recv(t, done, "Serve"); !errors.Is(err, hub.ErrServerClosed) {
+		t.Fatalf("Serve after Shutdown: %v, want ErrServerClosed", err)
+	}
 }
