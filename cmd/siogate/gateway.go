@@ -1,0 +1,159 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/siogate/siogate/hub"
+	"github.com/siogate/siogate/hub/eio"
+	"github.com/siogate/siogate/poller"
+)
+
+// gateway is the running binary: the hub, the reactor it is mounted on,
+// and the HTTP side (health, metrics, API).
+//
+// The gateway mounts the hub on a poller.Server of its own rather than
+// calling hub.Server.Serve, so that every Socket.IO handshake (WebSocket
+// upgrades in the reactor, polling requests in net/http) passes the
+// gateway's origin policy and drain gate first.
+type gateway struct {
+	cfg     config
+	srv     *hub.Server
+	nsps    map[string]*hub.Namespace // the configured namespaces; never created on demand
+	reactor *poller.Server
+	auth    *authenticator
+	origins originPolicy
+	hooks   *webhooks // nil without -webhook-url
+	metrics *metrics
+	apiKeys [][]byte
+	logger  *slog.Logger
+	start   time.Time
+
+	draining atomic.Bool
+}
+
+func newGateway(cfg config, logger *slog.Logger) (*gateway, error) {
+	auth, err := newAuthenticator(cfg)
+	if err != nil {
+		return nil, err
+	}
+	g := &gateway{
+		cfg:     cfg,
+		nsps:    make(map[string]*hub.Namespace),
+		auth:    auth,
+		origins: newOriginPolicy(cfg.allowedOrigins),
+		metrics: newMetrics(),
+		logger:  logger,
+		start:   time.Now(),
+	}
+	for _, k := range cfg.apiKeys {
+		g.apiKeys = append(g.apiKeys, []byte(k))
+	}
+	g.srv, err = hub.New(hub.Options{
+		Path:           cfg.path,
+		PingInterval:   cfg.pingInterval,
+		PingTimeout:    cfg.pingTimeout,
+		ConnectTimeout: cfg.connectTimeout,
+		MaxPayload:     cfg.maxPayload,
+		MaxQueuedBytes: cfg.maxQueued,
+		Workers:        cfg.workers,
+		// An explicit list is checked by Engine.IO, which also answers CORS
+		// for it; the same-host default is checked in front (socketIOGate).
+		AllowedOrigins: cfg.allowedOrigins,
+		Logger:         logger,
+	})
+	if err != nil {
+		return nil, err
+	}
+	g.hooks = newWebhooks(cfg, g.metrics, logger)
+	for _, name := range cfg.namespaces {
+		n := g.srv.Of(name)
+		g.setupNamespace(n)
+		g.nsps[n.Name()] = n
+	}
+	g.metrics.reg.MustRegister(newStatsCollector(g))
+	eo := g.srv.Engine().Options()
+	g.reactor, err = poller.New(poller.Options{
+		HTTP:           g.routes(),
+		Upgrade:        g.upgrade,
+		Wheel:          g.srv.Wheel(),
+		MaxMessageSize: eo.MaxPayload,
+		MaxQueuedBytes: eo.MaxQueuedBytes,
+		Logger:         logger,
+	})
+	if err != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		_ = g.srv.Shutdown(ctx)
+		if g.hooks != nil {
+			_ = g.hooks.Close(ctx)
+		}
+		return nil, err
+	}
+	return g, nil
+}
+
+// serve runs the reactor on ln until the drain stops it.
+func (g *gateway) serve(ln net.Listener) error { return g.reactor.Serve(ln) }
+
+// routes is the HTTP side, served by net/http on the reactor's port.
+func (g *gateway) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle(g.srv.Options().Path, g.socketIOGate(g.srv))
+	mux.HandleFunc("GET /healthz", g.healthz)
+	mux.HandleFunc("GET /readyz", g.readyz)
+	mux.Handle("GET /metrics", g.metrics.handlerHTTP())
+	mux.Handle("/api/", g.api())
+	mux.HandleFunc("GET /{$}", g.index)
+	return mux
+}
+
+func (g *gateway) index(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	st := g.srv.Stats()
+	fmt.Fprintf(w, "siogate: Socket.IO endpoint at %s (%d clients, %d sockets, up %s)\n",
+		g.cfg.path, st.Clients, st.Sockets, time.Since(g.start).Round(time.Second))
+}
+
+// upgrade is the reactor's WebSocket upgrade callback: the origin policy
+// and the drain gate, then the hub.
+func (g *gateway) upgrade(r *poller.Request) (poller.Handler, error) {
+	if g.srv.Handles(r.Path) {
+		if !g.origins.allowed(r.Origin(), r.Host) {
+			g.metrics.rejected("origin")
+			he := &eio.HandshakeError{Code: eio.CodeForbidden}
+			return nil, &poller.HTTPError{Status: he.Status(), ContentType: "application/json", Body: he.Body()}
+		}
+		if g.draining.Load() && r.Query().Get("sid") == "" {
+			g.metrics.rejected("draining")
+			return nil, &poller.HTTPError{Status: http.StatusServiceUnavailable, Body: []byte("Server shutting down")}
+		}
+	}
+	return g.srv.Upgrade(r)
+}
+
+// socketIOGate applies the origin policy and the drain gate to polling
+// requests before they reach the hub.
+func (g *gateway) socketIOGate(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !g.origins.allowed(r.Header.Get("Origin"), r.Host) {
+			g.metrics.rejected("origin")
+			he := &eio.HandshakeError{Code: eio.CodeForbidden}
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(he.Status())
+			_, _ = w.Write(he.Body())
+			return
+		}
+		if g.draining.Load() && r.URL.Query().Get("sid") == "" {
+			g.metrics.rejected("draining")
+			http.Error(w, "Server shutting down", http.StatusServiceUnavailable)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
