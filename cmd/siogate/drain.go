@@ -37,6 +37,11 @@ func (g *gateway) drain(ctx context.Context) error {
 	if err := g.srv.Shutdown(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("hub: %w", err))
 	}
+	if g.bus != nil {
+		if err := g.bus.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("redis: %w", err))
+		}
+	}
 	if g.hooks != nil {
 		if err := g.hooks.Close(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("webhooks: %w", err))

@@ -11,6 +11,7 @@ import (
 
 	"github.com/siogate/siogate/hub"
 	"github.com/siogate/siogate/hub/eio"
+	"github.com/siogate/siogate/hub/redisadapter"
 	"github.com/siogate/siogate/poller"
 )
 
@@ -28,7 +29,8 @@ type gateway struct {
 	reactor *poller.Server
 	auth    *authenticator
 	origins originPolicy
-	hooks   *webhooks // nil without -webhook-url
+	hooks   *webhooks         // nil without -webhook-url
+	bus     *redisadapter.Bus // nil without -redis-url
 	metrics *metrics
 	apiKeys [][]byte
 	logger  *slog.Logger
@@ -54,7 +56,16 @@ func newGateway(cfg config, logger *slog.Logger) (*gateway, error) {
 	for _, k := range cfg.apiKeys {
 		g.apiKeys = append(g.apiKeys, []byte(k))
 	}
+	var newAdapter func(*hub.Namespace) hub.Adapter
+	if cfg.redisURL != "" {
+		g.bus, err = redisadapter.New(redisadapter.Options{URL: cfg.redisURL, Logger: logger})
+		if err != nil {
+			return nil, fmt.Errorf("-redis-url: %w", err)
+		}
+		newAdapter = g.bus.NewAdapter
+	}
 	g.srv, err = hub.New(hub.Options{
+		NewAdapter:     newAdapter,
 		Path:           cfg.path,
 		PingInterval:   cfg.pingInterval,
 		PingTimeout:    cfg.pingTimeout,
