@@ -1,0 +1,269 @@
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime/debug"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// TestSioNodeClient drives the Socket.IO server with the official
+// socket.io-client from npm. It builds cmd/conformance (with -race when
+// this test binary has it, so the server's data races fail the test too),
+// runs it on a free 127.0.0.1 port with the protocol suites' timings
+// (pingInterval 300 ms, pingTimeout 200 ms) and a 5 s connect timeout, and
+// runs every e2e/sio/*.test.mjs file as one subtest with `node --test`,
+// SIOGATE_URL pointing at the server.
+//
+// The fixture serves namespaces "/" and "/custom" with the chat contract of
+// cmd/conformance/sio_fixture.go; the Node files assert its behaviour over
+// WebSocket only, long-polling only and polling-then-upgrade.
+func TestSioNodeClient(t *testing.T) {
+	files := sioNodeFiles(t)
+	srv := sioStartServer(t, "-ping-interval", "300ms", "-ping-timeout", "200ms", "-connect-timeout", "5s")
+	env := []string{"SIOGATE_URL=" + srv.url}
+	retries := 0
+	for _, file := range files {
+		name := strings.TrimSuffix(filepath.Base(file), ".test.mjs")
+		t.Run(name, func(t *testing.T) {
+			retries += sioRunNode(t, file, env)
+			if err := srv.exitErr(); err != nil {
+				t.Fatalf("server exited during %s: %v", name, err)
+			}
+		})
+	}
+	// A test whose connection is lost (a heartbeat missed when the machine
+	// is overloaded: the 200 ms pingTimeout is tight) runs a second time;
+	// see it() in sio/lib.mjs. Say how often that happened.
+	if retries > 0 {
+		t.Logf("%d test(s) ran twice after a lost connection (RETRY lines above)", retries)
+	}
+}
+
+// sioNodeFiles lists sio/*.test.mjs, or skips (fails under CI) when node
+// or socket.io-client is missing.
+func sioNodeFiles(t *testing.T) []string {
+	t.Helper()
+	missing := ""
+	if _, err := exec.LookPath("node"); err != nil {
+		missing = "node is not installed"
+	} else if _, err := os.Stat(filepath.Join("node_modules", "socket.io-client", "package.json")); err != nil {
+		missing = "e2e/node_modules/socket.io-client is missing"
+	}
+	if missing != "" {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("%s: run `make deps` (npm) first", missing)
+		}
+		t.Skipf("%s: run `make deps` (npm) first", missing)
+	}
+	files, err := filepath.Glob(filepath.Join("sio", "*.test.mjs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) == 0 {
+		t.Fatal("no sio/*.test.mjs files")
+	}
+	sort.Strings(files)
+	return files
+}
+
+// sioServer is a running cmd/conformance process.
+type sioServer struct {
+	url    string
+	cmd    *exec.Cmd
+	out    *sioLockedBuffer
+	exited chan struct{} // closed once the process has exited
+	err    error         // cmd.Wait's result, set before exited closes
+}
+
+// exitErr reports why the server exited, or nil while it runs.
+func (s *sioServer) exitErr() error {
+	select {
+	case <-s.exited:
+		if s.err == nil {
+			return errors.New("exit status 0")
+		}
+		return s.err
+	default:
+		return nil
+	}
+}
+
+// sioStartServer builds cmd/conformance into t.TempDir(), starts it on a
+// free port with flags, and waits until it accepts connections. The process
+// is stopped (SIGINT, then killed after 5 s) when t ends; a data race it
+// reported fails t.
+func sioStartServer(t *testing.T, flags ...string) *sioServer {
+	t.Helper()
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatalf("go command not found: %v", err)
+	}
+	bin := filepath.Join(t.TempDir(), "conformance")
+	args := []string{"build", "-o", bin}
+	if sioRaceEnabled() {
+		args = append(args, "-race")
+	}
+	args = append(args, "github.com/siogate/siogate/cmd/conformance")
+	build := exec.Command(goBin, args...)
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+
+	addr := sioFreeAddr(t)
+	s := &sioServer{url: "http://" + addr, out: &sioLockedBuffer{}, exited: make(chan struct{})}
+	s.cmd = exec.Command(bin, append([]string{"-addr", addr}, flags...)...)
+	s.cmd.Stdout, s.cmd.Stderr = s.out, s.out
+	if err := s.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		s.err = s.cmd.Wait()
+		close(s.exited)
+	}()
+	t.Cleanup(func() { s.stop(t) })
+
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		conn, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			_ = conn.Close()
+			break
+		}
+		if xerr := s.exitErr(); xerr != nil {
+			t.Fatalf("server exited before accepting connections: %v\n%s", xerr, s.out.String())
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("server not accepting on %s after 15 s: %v\n%s", addr, err, s.out.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Logf("conformance server (pid %d) on %s", s.cmd.Process.Pid, s.url)
+	return s
+}
+
+// stop interrupts the server (it shuts down gracefully on SIGINT, within a
+// 5 s context), kills it by its pid if it is still running after 10 s, and
+// reports its output when t failed or the race detector fired.
+func (s *sioServer) stop(t *testing.T) {
+	if s.exitErr() == nil {
+		start := time.Now()
+		_ = s.cmd.Process.Signal(os.Interrupt)
+		select {
+		case <-s.exited:
+			t.Logf("server stopped %v after SIGINT: %v", time.Since(start).Round(time.Millisecond), s.exitErr())
+		case <-time.After(10 * time.Second):
+			t.Errorf("server (pid %d) still running 10 s after SIGINT: killed", s.cmd.Process.Pid)
+			_ = s.cmd.Process.Kill()
+			<-s.exited
+		}
+	}
+	out := s.out.String()
+	if strings.Contains(out, "WARNING: DATA RACE") {
+		t.Errorf("the server reported a data race")
+	}
+	if t.Failed() {
+		t.Logf("server output:\n%s", out)
+	}
+}
+
+// sioRaceEnabled reports whether this test binary was built with -race.
+func sioRaceEnabled() bool {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return false
+	}
+	for _, s := range bi.Settings {
+		if s.Key == "-race" {
+			on, _ := strconv.ParseBool(s.Value)
+			return on
+		}
+	}
+	return false
+}
+
+// sioFreeAddr returns a 127.0.0.1 address with a port that was free a
+// moment ago.
+func sioFreeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	if err := ln.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return addr
+}
+
+// sioRunNode runs one node:test file with the spec reporter, streaming its
+// output into t.Log, and fails t when node exits non-zero or runs past 45 s.
+// It returns how many tests were retried after a lost connection.
+func sioRunNode(t *testing.T, file string, env []string) (retries int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "node", "--test", "--test-reporter=spec", file)
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Env = append(cmd.Env, "NO_COLOR=1", "FORCE_COLOR=0")
+	cmd.WaitDelay = 5 * time.Second
+	pr, pw := io.Pipe()
+	cmd.Stdout, cmd.Stderr = pw, pw
+	logged := make(chan struct{})
+	go func() {
+		defer close(logged)
+		sc := bufio.NewScanner(pr)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		for sc.Scan() {
+			line := sc.Text()
+			if strings.Contains(line, "RETRY after a lost connection") {
+				retries++
+			}
+			t.Log(line)
+		}
+		_, _ = io.Copy(io.Discard, pr)
+	}()
+	start := time.Now()
+	err := cmd.Run()
+	_ = pw.Close()
+	<-logged
+	t.Logf("node %s: %v", file, time.Since(start).Round(time.Millisecond))
+	if ctx.Err() != nil {
+		t.Fatalf("node --test %s: killed after 45 s", file)
+	}
+	if err != nil {
+		t.Fatalf("node --test %s: %v", file, err)
+	}
+	return retries
+}
+
+// sioLockedBuffer collects a process's output from its copying goroutines.
+type sioLockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *sioLockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *sioLockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
