@@ -32,6 +32,17 @@ describe("acks", { concurrency: true }, () => {
         assert.deepEqual(got, args);
       });
 
+      it("an event with no arguments is acked with no arguments", async (t) => {
+        const socket = await connect(t, "/", transport);
+        const got = await withTimeout(
+          new Promise((resolve) => socket.emit("echo", (...reply) => resolve(reply))),
+          5000,
+          "echo ack",
+        );
+        assert.deepEqual(got, []);
+        assert.equal(await socket.timeout(5000).emitWithAck("echo"), undefined);
+      });
+
       it("message-with-ack acks with the arguments", async (t) => {
         const socket = await connect(t, "/custom", transport);
         const got = await withTimeout(
