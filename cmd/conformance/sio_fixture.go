@@ -30,6 +30,21 @@ func setupSocketIO(srv *hub.Server, authDelay time.Duration) {
 		})
 		chat(nsp)
 	}
+	// "/protected" shows middleware: a CONNECT without auth.token "letmein"
+	// is refused with a message and data. The official suite only checks
+	// that "/random" is unknown, so an extra namespace is harmless.
+	protected := srv.Of("/protected")
+	protected.Use(func(_ *hub.Socket, auth hub.Raw) error {
+		var a struct {
+			Token string `json:"token"`
+		}
+		_ = auth.Decode(&a)
+		if a.Token != "letmein" {
+			return &hub.ConnectError{Message: "unauthorized", Data: map[string]string{"reason": "bad token"}}
+		}
+		return nil
+	})
+	chat(protected)
 }
 
 // validRoom: 1-64 printable characters.

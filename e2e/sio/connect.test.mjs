@@ -87,4 +87,19 @@ for (const [name, transport] of Object.entries(TRANSPORTS)) {
   });
 }
 
-test.skip("middleware rejection with data (needs a fixture namespace whose middleware refuses with data)", () => {});
+for (const [name, transport] of Object.entries(TRANSPORTS)) {
+  describe(`middleware over ${name}`, () => {
+    it("a refused CONNECT gets connect_error with the middleware's message and data", async (t) => {
+      const socket = open(t, "/protected", { ...transport, auth: { token: "wrong" } });
+      const [err] = await once(socket, "connect_error");
+      assert.equal(err.message, "unauthorized");
+      assert.deepEqual(err.data, { reason: "bad token" });
+      assert.equal(socket.connected, false);
+    });
+
+    it("the right token passes the middleware", async (t) => {
+      const socket = await connect(t, "/protected", { ...transport, auth: { token: "letmein" } });
+      assert.deepEqual(await call(socket, "whoami"), { sid: socket.id, nsp: "/protected", auth: { token: "letmein" } });
+    });
+  });
+}
