@@ -52,6 +52,28 @@ func TestSioNodeClient(t *testing.T) {
 	}
 }
 
+// TestSioNodeClientMounted runs the connect, ack and binary files against
+// the hub mounted in a plain net/http server (cmd/conformance -mounted):
+// polling served by net/http, WebSockets hijacked and moved onto the
+// reactor.
+func TestSioNodeClientMounted(t *testing.T) {
+	files := sioNodeFiles(t)
+	srv := sioStartServer(t, "-mounted", "-ping-interval", "300ms", "-ping-timeout", "200ms", "-connect-timeout", "5s")
+	env := []string{"SIOGATE_URL=" + srv.url}
+	for _, file := range files {
+		name := strings.TrimSuffix(filepath.Base(file), ".test.mjs")
+		if name != "connect" && name != "ack" && name != "binary" && name != "order" {
+			continue
+		}
+		t.Run(name, func(t *testing.T) {
+			sioRunNode(t, file, env)
+			if err := srv.exitErr(); err != nil {
+				t.Fatalf("server exited during %s: %v", name, err)
+			}
+		})
+	}
+}
+
 // sioNodeFiles lists sio/*.test.mjs, or skips (fails under CI) when node
 // or socket.io-client is missing.
 func sioNodeFiles(t *testing.T) []string {
