@@ -50,6 +50,21 @@ func (h *echoHandler) OnClose(_ *Conn, reason error) {
 // startEcho runs a Server with echoHandler on 127.0.0.1:0.
 func startEcho(t testing.TB, o Options) (*Server, *echoHandler, string) {
 	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return startEchoWith(t, o, ln)
+}
+
+// startEchoOn runs a Server with echoHandler on ln.
+func startEchoOn(t testing.TB, ln net.Listener) (*Server, *echoHandler, string) {
+	t.Helper()
+	return startEchoWith(t, Options{}, ln)
+}
+
+func startEchoWith(t testing.TB, o Options, ln net.Listener) (*Server, *echoHandler, string) {
+	t.Helper()
 	h := &echoHandler{closed: make(chan error, 1024)}
 	if o.Upgrade == nil {
 		o.Upgrade = func(*Request) (Handler, error) { return h, nil }
@@ -68,10 +83,6 @@ func startEcho(t testing.TB, o Options) (*Server, *echoHandler, string) {
 		t.Fatal(err)
 	}
 	h.srv = srv
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)

@@ -45,6 +45,7 @@ type config struct {
 
 	webhookURL         string
 	redisURL           string
+	reusePort          bool
 	webhookEvents      []string
 	webhookSecret      string
 	webhookTimeout     time.Duration
@@ -106,6 +107,7 @@ func parseConfig(args []string, out io.Writer) (config, error) {
 	fs.IntVar(&apiMaxBody, "api-max-body", 1<<20, "largest HTTP API request body, bytes")
 	fs.DurationVar(&c.apiMaxAckTimeout, "api-max-ack-timeout", 30*time.Second, "longest wait an API emit with acks may ask for")
 
+	fs.BoolVar(&c.reusePort, "reuseport", false, "listen with SO_REUSEPORT so several gateway processes share -addr (WebSocket needs nothing more; polling needs sticky sessions, see docs/scaling.md)")
 	fs.StringVar(&c.redisURL, "redis-url", "", "Redis URL for the multi-node adapter (wire-compatible with @socket.io/redis-adapter), e.g. redis://127.0.0.1:6379; empty: in-memory adapter, one node")
 	fs.StringVar(&c.webhookURL, "webhook-url", "", "backend URL that receives connect, disconnect and client events as JSON POSTs; empty: no webhooks")
 	fs.StringVar(&hookEvents, "webhook-events", "*", "what is posted: connect, disconnect, event names, * for every client event (the default * posts connect, disconnect and every event)")
