@@ -231,6 +231,7 @@ func (c *client) closeAll(reason Reason) {
 
 // send queues one packet's messages on the session.
 func (c *client) send(out []*eio.Outgoing, volatile bool) error {
+	c.srv.stats.packetsOut.Add(1)
 	var err error
 	if len(out) == 1 {
 		if volatile {

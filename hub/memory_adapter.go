@@ -196,7 +196,13 @@ func (a *MemoryAdapter) snapshot(opts BroadcastOptions, buf []*Socket) []*Socket
 // Broadcast implements Adapter.
 func (a *MemoryAdapter) Broadcast(p *Packet, opts BroadcastOptions) {
 	out := p.Outgoing()
-	a.Select(opts, func(s *Socket) { s.sendOutgoing(out, opts.Volatile) })
+	var n uint64
+	a.Select(opts, func(s *Socket) {
+		if s.sendOutgoing(out, opts.Volatile) == nil {
+			n++
+		}
+	})
+	a.nsp.srv.stats.deliveries.Add(n)
 }
 
 // BroadcastWithAck implements Adapter.

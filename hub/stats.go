@@ -9,6 +9,7 @@ import (
 type counters struct {
 	clients, sockets               atomic.Int64
 	eventsIn, broadcasts           atomic.Uint64
+	packetsOut, deliveries         atomic.Uint64
 	parseErrors, mailboxOverflows  atomic.Uint64
 	slowConsumers, connectRejects  atomic.Uint64
 	connectTimeouts, handlerPanics atomic.Uint64
@@ -36,6 +37,9 @@ type Stats struct {
 	Sockets          int64             // sockets connected to a namespace
 	EventsIn         uint64            // events received
 	Broadcasts       uint64            // broadcasts sent
+	Deliveries       uint64            // sockets of this node that broadcasts were queued for
+	PacketsOut       uint64            // packets queued to clients (emits, acks, broadcast deliveries, control)
+	WorkersBusy      int               // pool workers running handlers now
 	ParseErrors      uint64            // connections closed for undecodable packets
 	MailboxOverflows uint64            // connections closed at MaxMailbox
 	SlowConsumers    uint64            // connections closed at MaxQueuedBytes
@@ -53,6 +57,9 @@ func (s *Server) Stats() Stats {
 		Sockets:          c.sockets.Load(),
 		EventsIn:         c.eventsIn.Load(),
 		Broadcasts:       c.broadcasts.Load(),
+		Deliveries:       c.deliveries.Load(),
+		PacketsOut:       c.packetsOut.Load(),
+		WorkersBusy:      s.exec.Running(),
 		ParseErrors:      c.parseErrors.Load(),
 		MailboxOverflows: c.mailboxOverflows.Load(),
 		SlowConsumers:    c.slowConsumers.Load(),

@@ -135,6 +135,9 @@ var statDefs = []statDef{
 	{"siogate_events_received_total", "Socket.IO events received from clients.", nil},
 	{"siogate_engineio_messages_received_total", "Engine.IO message packets received from clients.", nil},
 	{"siogate_broadcasts_total", "Broadcasts sent (every API emit is one).", nil},
+	{"siogate_broadcast_deliveries_total", "Sockets of this node that broadcasts were queued for.", nil},
+	{"siogate_packets_sent_total", "Socket.IO packets queued to clients (emits, acks, broadcast deliveries).", nil},
+	{"siogate_workers_busy", "Handler pool workers running now.", nil},
 	{"siogate_bytes_received_total", "Bytes read by the reactor (WebSocket and HTTP).", nil},
 	{"siogate_bytes_sent_total", "Bytes written by the reactor's WebSocket write path.", nil},
 	{"siogate_queued_bytes", "Bytes queued for WebSocket clients and not yet taken by the kernel.", nil},
@@ -212,6 +215,9 @@ func (c *statsCollector) Collect(ch chan<- prometheus.Metric) {
 	counter("siogate_events_received_total", hs.EventsIn)
 	counter("siogate_engineio_messages_received_total", es.MessagesIn)
 	counter("siogate_broadcasts_total", hs.Broadcasts)
+	counter("siogate_broadcast_deliveries_total", hs.Deliveries)
+	counter("siogate_packets_sent_total", hs.PacketsOut)
+	gauge("siogate_workers_busy", float64(hs.WorkersBusy))
 	counter("siogate_bytes_received_total", ps.BytesIn)
 	counter("siogate_bytes_sent_total", ps.BytesOut)
 	gauge("siogate_queued_bytes", float64(queued))

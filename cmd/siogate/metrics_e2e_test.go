@@ -75,7 +75,7 @@ func TestMetrics(t *testing.T) {
 			t.Errorf("%s%v moved by %v, want %v", c.name, c.labels, d, c.want)
 		}
 	}
-	for _, name := range []string{"siogate_bytes_received_total", "siogate_bytes_sent_total", "siogate_tcp_accepted_total"} {
+	for _, name := range []string{"siogate_bytes_received_total", "siogate_bytes_sent_total", "siogate_tcp_accepted_total", "siogate_broadcast_deliveries_total", "siogate_packets_sent_total"} {
 		if d := delta(name, nil); d <= 0 {
 			t.Errorf("%s did not grow", name)
 		}
