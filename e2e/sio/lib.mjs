@@ -3,8 +3,8 @@
 // URL in SIOGATE_URL; run these files through `go test ./e2e/ -run Sio`.
 //
 // The server is the conformance fixture: namespaces "/" and "/custom" with
-// the chat contract of cmd/conformance/sio_fixture.go, pingInterval 300 ms,
-// pingTimeout 200 ms.
+// the chat contract of cmd/conformance/sio_fixture.go, pingInterval 1 s,
+// pingTimeout 5 s.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { io, Manager } from "socket.io-client";
@@ -80,7 +80,7 @@ class Attempt {
  * Declares a test. Its body gets an Attempt whose sockets are closed when
  * the body ends. A connection the test did not close ("ping timeout",
  * "transport close"...: a heartbeat missed by an overloaded machine with
- * the 300 ms / 200 ms timings) aborts the attempt; the test then runs once
+ * a loaded machine) aborts the attempt; the test then runs once
  * more, with a "RETRY" diagnostic the Go driver reports. A failure without
  * a lost connection, or a second loss, fails the test.
  */
