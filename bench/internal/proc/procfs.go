@@ -1,4 +1,4 @@
-package main
+package proc
 
 import (
 	"bytes"
@@ -7,42 +7,42 @@ import (
 	"strconv"
 )
 
-// userHZ is the unit of the CPU times in /proc/<pid>/stat. The kernel
-// reports them in USER_HZ, which is 100 on every Linux ABI Go supports.
-const userHZ = 100
+// UserHZ is the unit of the CPU times in /proc: USER_HZ, which is 100 on
+// every Linux ABI Go supports.
+const UserHZ = 100
 
-// procSample is what /proc tells about a process at one instant.
-type procSample struct {
+// Sample is what /proc tells about a process at one instant.
+type Sample struct {
 	RSS      int64 // VmRSS, bytes
 	RSSAnon  int64 // RssAnon, bytes: RSS without file-backed pages (the binary)
-	CPUTicks int64 // utime + stime, in 1/userHZ seconds
+	CPUTicks int64 // utime + stime, in 1/UserHZ seconds
 }
 
-// readProc samples pid.
-func readProc(pid int) (procSample, error) {
+// Read samples pid.
+func Read(pid int) (Sample, error) {
 	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
-		return procSample{}, err
+		return Sample{}, err
 	}
 	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
-		return procSample{}, err
+		return Sample{}, err
 	}
-	var s procSample
+	var s Sample
 	if s.RSS, err = statusKB(status, "VmRSS"); err != nil {
-		return procSample{}, err
+		return Sample{}, err
 	}
 	if s.RSSAnon, err = statusKB(status, "RssAnon"); err != nil {
-		return procSample{}, err
+		return Sample{}, err
 	}
 	if s.CPUTicks, err = statCPUTicks(stat); err != nil {
-		return procSample{}, err
+		return Sample{}, err
 	}
 	return s, nil
 }
 
-// countFDs returns the number of open file descriptors of pid.
-func countFDs(pid int) (int, error) {
+// CountFDs returns the number of open file descriptors of pid.
+func CountFDs(pid int) (int, error) {
 	ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
 	return len(ents), err
 }
@@ -89,4 +89,41 @@ func statCPUTicks(stat []byte) (int64, error) {
 		sum += n
 	}
 	return sum, nil
+}
+
+// Machine is the machine-wide CPU time from /proc/stat, in ticks summed
+// over all CPUs.
+type Machine struct {
+	Busy  int64 // user, nice, system, irq, softirq, steal
+	Total int64 // Busy + idle + iowait
+}
+
+// ReadMachine samples /proc/stat.
+func ReadMachine() (Machine, error) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return Machine{}, err
+	}
+	return parseMachine(b)
+}
+
+// parseMachine reads the aggregate "cpu" line of /proc/stat.
+func parseMachine(b []byte) (Machine, error) {
+	line, _, _ := bytes.Cut(b, []byte("\n"))
+	f := bytes.Fields(line)
+	if len(f) < 8 || string(f[0]) != "cpu" {
+		return Machine{}, fmt.Errorf("/proc/stat: first line %q", line)
+	}
+	var v [8]int64
+	for i := 1; i < 9 && i < len(f); i++ {
+		n, err := strconv.ParseInt(string(f[i]), 10, 64)
+		if err != nil {
+			return Machine{}, fmt.Errorf("/proc/stat: %w", err)
+		}
+		v[i-1] = n
+	}
+	// user nice system idle iowait irq softirq steal
+	m := Machine{Busy: v[0] + v[1] + v[2] + v[5] + v[6] + v[7]}
+	m.Total = m.Busy + v[3] + v[4]
+	return m, nil
 }
