@@ -3,7 +3,6 @@ package poller
 import (
 	"context"
 	"net"
-	"runtime"
 	"sync"
 	"sync/atomic"
 
@@ -141,7 +140,7 @@ func (s *Server) onRequest(ctx context.Context, nc netpoll.Connection) error {
 		s.sniffStep(c)
 	case stateWS:
 		c.readFrames(b)
-		c.release(r)
+		_ = r.Release()
 	case stateHTTP:
 		ok := c.http.feed(b, s.opts.MaxHTTPBuffered)
 		_ = r.Release()
@@ -154,20 +153,6 @@ func (s *Server) onRequest(ctx context.Context, nc netpoll.Connection) error {
 		_ = r.Release()
 	}
 	return nil
-}
-
-// release returns netpoll's input buffer once everything is consumed. With
-// an input node above the page size, netpoll drops the node on Release, so
-// an idle socket keeps no read buffer; but netpoll skips that while its
-// poller goroutine still holds the connection (it hands the read to this
-// goroutine before it lets go), so when the buffer is empty we yield once
-// and ask again.
-func (c *Conn) release(r netpoll.Reader) {
-	_ = r.Release()
-	if r.Len() == 0 && len(c.stash) == 0 {
-		runtime.Gosched()
-		_ = r.Release()
-	}
 }
 
 // readFrames parses WebSocket frames from the bytes just read, joined to any

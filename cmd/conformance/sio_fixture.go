@@ -149,12 +149,7 @@ func chat(nsp *hub.Namespace) {
 		}
 	})
 	nsp.On("broadcast", func(_ *hub.Socket, m *hub.Message) {
-		raw := m.RawArgs()
-		args := make([]any, len(raw))
-		for i, r := range raw {
-			args[i] = hub.Raw(r)
-		}
-		_ = emitRawAll(nsp, raw, m.Attachments())
+		_ = emitRawAll(nsp, m.RawArgs(), m.Attachments())
 		ack(m, map[string]bool{"ok": true})
 	})
 }
