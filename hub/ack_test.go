@@ -28,14 +28,14 @@ func emitWithAck(ctx context.Context, s *hub.Socket, event string, args ...any) 
 func TestEmitWithAck(t *testing.T) {
 	srv, addr := startServer(t, hub.Options{})
 	c := dial(t, addr)
-	s := socketOf(t, srv, "/", c.join("/", ""))
+	s := socketOf(t, srv, "/", c.Join("/", ""))
 
 	res := emitWithAck(t.Context(), s, "question", "a", 1)
-	p := c.expectEvent("question")
+	p := c.ExpectEvent("question")
 	if p.ID < 0 || p.Text != `2`+idText(p.ID)+`["question","a",1]` {
 		t.Fatalf("event %q", p.Text)
 	}
-	c.ack("/", p.ID, "answer", 42)
+	c.Ack("/", p.ID, "answer", 42)
 	r := recv(t, res, "EmitWithAck")
 	if r.err != nil {
 		t.Fatal(r.err)
@@ -50,9 +50,9 @@ func TestEmitWithAck(t *testing.T) {
 
 	// A binary acknowledgement.
 	res = emitWithAck(t.Context(), s, "file")
-	p = c.expectEvent("file")
-	c.sendText("61-" + idText(p.ID) + `[{"_placeholder":true,"num":0}]`)
-	c.sendBinary([]byte{1, 2})
+	p = c.ExpectEvent("file")
+	c.SendText("61-" + idText(p.ID) + `[{"_placeholder":true,"num":0}]`)
+	c.SendBinary([]byte{1, 2})
 	r = recv(t, res, "EmitWithAck")
 	var b []byte
 	if r.err != nil || r.m.Decode(&b) != nil || string(b) != "\x01\x02" || len(r.m.Attachments()) != 1 {
@@ -64,41 +64,41 @@ func TestEmitWithAckTimeout(t *testing.T) {
 	srv, addr := startServer(t, hub.Options{AckTimeout: 100 * time.Millisecond})
 	srv.On("ping", func(_ *hub.Socket, m *hub.Message) { _ = m.Ack("pong") })
 	c := dial(t, addr)
-	s := socketOf(t, srv, "/", c.join("/", ""))
+	s := socketOf(t, srv, "/", c.Join("/", ""))
 
 	t.Run("context deadline", func(t *testing.T) {
-		c.fatalf = t.Fatalf
+		c.Fatalf = t.Fatalf
 		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 		defer cancel()
 		res := emitWithAck(ctx, s, "q")
-		p := c.expectEvent("q")
+		p := c.ExpectEvent("q")
 		r := recv(t, res, "EmitWithAck")
 		if !errors.Is(r.err, hub.ErrAckTimeout) || !errors.Is(r.err, context.DeadlineExceeded) || r.m != nil {
 			t.Fatalf("got %v, want ErrAckTimeout and DeadlineExceeded", r.err)
 		}
-		c.ack("/", p.ID, "late") // ignored
+		c.Ack("/", p.ID, "late") // ignored
 	})
 	t.Run("Options.AckTimeout", func(t *testing.T) {
-		c.fatalf = t.Fatalf
+		c.Fatalf = t.Fatalf
 		res := emitWithAck(context.Background(), s, "q")
-		c.expectEvent("q")
+		c.ExpectEvent("q")
 		if r := recv(t, res, "EmitWithAck"); !errors.Is(r.err, hub.ErrAckTimeout) {
 			t.Fatalf("got %v, want ErrAckTimeout", r.err)
 		}
 	})
 	t.Run("canceled", func(t *testing.T) {
-		c.fatalf = t.Fatalf
+		c.Fatalf = t.Fatalf
 		ctx, cancel := context.WithCancel(context.Background())
 		res := emitWithAck(ctx, s, "q")
-		c.expectEvent("q")
+		c.ExpectEvent("q")
 		cancel()
 		if r := recv(t, res, "EmitWithAck"); !errors.Is(r.err, hub.ErrAckTimeout) || !errors.Is(r.err, context.Canceled) {
 			t.Fatalf("got %v, want ErrAckTimeout and Canceled", r.err)
 		}
 	})
-	c.fatalf = t.Fatalf
-	c.emit("/", 1, "ping")
-	c.expect(`31["pong"]`)
+	c.Fatalf = t.Fatalf
+	c.Emit("/", 1, "ping")
+	c.Expect(`31["pong"]`)
 }
 
 func TestEmitWithAckDisconnected(t *testing.T) {
@@ -106,16 +106,16 @@ func TestEmitWithAckDisconnected(t *testing.T) {
 		name  string
 		leave func(c *client)
 	}{
-		{"namespace disconnect", func(c *client) { c.leave("/") }},
-		{"transport close", func(c *client) { c.close() }},
+		{"namespace disconnect", func(c *client) { c.Leave("/") }},
+		{"transport close", func(c *client) { c.Close() }},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			srv, addr := startServer(t, hub.Options{})
 			c := dial(t, addr)
-			s := socketOf(t, srv, "/", c.join("/", ""))
+			s := socketOf(t, srv, "/", c.Join("/", ""))
 			res := emitWithAck(t.Context(), s, "q")
-			c.expectEvent("q")
+			c.ExpectEvent("q")
 			tc.leave(c)
 			r := recv(t, res, "EmitWithAck")
 			if !errors.Is(r.err, hub.ErrDisconnected) {
@@ -143,11 +143,11 @@ func TestEmitWithAckInHandler(t *testing.T) {
 		_ = m.Ack("client said", reply.Arg(0))
 	})
 	c := dial(t, addr)
-	c.join("/", "")
-	c.emit("/", 1, "ask")
-	p := c.expectEvent("question")
-	c.ack("/", p.ID, 42)
-	c.expect(`31["client said",42]`)
+	c.Join("/", "")
+	c.Emit("/", 1, "ask")
+	p := c.ExpectEvent("question")
+	c.Ack("/", p.ID, 42)
+	c.Expect(`31["client said",42]`)
 }
 
 type acksResult struct {
@@ -184,16 +184,16 @@ func TestBroadcastEmitWithAck(t *testing.T) {
 	var cs []*client
 	for range 3 {
 		c := dial(t, addr)
-		socketOf(t, srv, "/", c.join("/", "")).Join("all")
+		socketOf(t, srv, "/", c.Join("/", "")).Join("all")
 		cs = append(cs, c)
 	}
 
 	t.Run("all answer", func(t *testing.T) {
 		res := broadcastWithAck(t.Context(), srv.To("all").Timeout(time.Minute), "q")
 		for i, c := range cs {
-			c.fatalf = t.Fatalf
-			p := c.expectEvent("q")
-			c.ack("/", p.ID, string(rune('a'+i)))
+			c.Fatalf = t.Fatalf
+			p := c.ExpectEvent("q")
+			c.Ack("/", p.ID, string(rune('a'+i)))
 		}
 		r := recv(t, res, "EmitWithAck")
 		if r.err != nil || !slices.Equal(ackValues(t, r.ms), []string{"a", "b", "c"}) {
@@ -209,14 +209,14 @@ func TestBroadcastEmitWithAck(t *testing.T) {
 		ctx, cancel := context.WithCancel(t.Context())
 		res := broadcastWithAck(ctx, srv.To("all").Timeout(time.Minute), "q")
 		for i, c := range cs {
-			c.fatalf = t.Fatalf
-			p := c.expectEvent("q")
+			c.Fatalf = t.Fatalf
+			p := c.ExpectEvent("q")
 			if i == 2 {
 				continue
 			}
-			c.ack("/", p.ID, string(rune('a'+i)))
-			c.emit("/", 100, "sync")
-			c.expect(`3100[]`)
+			c.Ack("/", p.ID, string(rune('a'+i)))
+			c.Emit("/", 100, "sync")
+			c.Expect(`3100[]`)
 		}
 		cancel()
 		r := recv(t, res, "EmitWithAck")
@@ -228,8 +228,8 @@ func TestBroadcastEmitWithAck(t *testing.T) {
 	t.Run("Timeout with no answer", func(t *testing.T) {
 		res := broadcastWithAck(t.Context(), srv.To("all").Timeout(100*time.Millisecond), "q")
 		for _, c := range cs {
-			c.fatalf = t.Fatalf
-			c.expectEvent("q")
+			c.Fatalf = t.Fatalf
+			c.ExpectEvent("q")
 		}
 		r := recv(t, res, "EmitWithAck")
 		if !errors.Is(r.err, hub.ErrAckTimeout) || len(r.ms) != 0 {
@@ -252,13 +252,13 @@ func TestBroadcastEmitWithAck(t *testing.T) {
 		res := broadcastWithAck(t.Context(), srv.To("all").Timeout(time.Minute), "q")
 		recv(t, hooks.counted, "onCount") // the broadcast knows how many answers to expect
 		for i, c := range cs {
-			c.fatalf = t.Fatalf
-			p := c.expectEvent("q")
+			c.Fatalf = t.Fatalf
+			p := c.ExpectEvent("q")
 			if i == 2 {
-				c.leave("/")
+				c.Leave("/")
 				continue
 			}
-			c.ack("/", p.ID, string(rune('a'+i)))
+			c.Ack("/", p.ID, string(rune('a'+i)))
 		}
 		r := recv(t, res, "EmitWithAck")
 		if r.err != nil || !slices.Equal(ackValues(t, r.ms), []string{"a", "b"}) {
@@ -310,7 +310,7 @@ func TestBroadcastEmitWithAckLeaveBeforeCount(t *testing.T) {
 	var leaver *hub.Socket
 	for range 3 {
 		c := dial(t, addr)
-		leaver = socketOf(t, srv, "/", c.join("/", ""))
+		leaver = socketOf(t, srv, "/", c.Join("/", ""))
 		cs = append(cs, c)
 	}
 	hooks.beforeCount = func() {
@@ -319,8 +319,8 @@ func TestBroadcastEmitWithAckLeaveBeforeCount(t *testing.T) {
 	}
 	res := broadcastWithAck(t.Context(), srv.To().Timeout(time.Minute), "q")
 	for i, c := range cs[:2] {
-		p := c.expectEvent("q")
-		c.ack("/", p.ID, string(rune('a'+i)))
+		p := c.ExpectEvent("q")
+		c.Ack("/", p.ID, string(rune('a'+i)))
 	}
 	r := recv(t, res, "EmitWithAck")
 	if r.err != nil || !slices.Equal(ackValues(t, r.ms), []string{"a", "b"}) {
@@ -333,9 +333,9 @@ func TestBroadcastEmitWithAckLeaveBeforeCount(t *testing.T) {
 func TestBroadcastEmitWithAckDefaultTimeout(t *testing.T) {
 	srv, addr := startServer(t, hub.Options{AckTimeout: 100 * time.Millisecond})
 	c := dial(t, addr)
-	c.join("/", "")
+	c.Join("/", "")
 	res := broadcastWithAck(context.Background(), srv.To(), "q")
-	c.expectEvent("q")
+	c.ExpectEvent("q")
 	r := recv(t, res, "EmitWithAck") // waitTimeout (10 s) < the hard-coded 30 s
 	if !errors.Is(r.err, hub.ErrAckTimeout) {
 		t.Fatalf("got %v, want ErrAckTimeout", r.err)

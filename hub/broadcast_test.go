@@ -22,7 +22,7 @@ func peers(t *testing.T, srv *hub.Server, addr, nsp string, rooms ...[]string) [
 	out := make([]peer, len(rooms))
 	for i, rs := range rooms {
 		c := dial(t, addr)
-		sid := c.join(nsp, "")
+		sid := c.Join(nsp, "")
 		s := socketOf(t, srv, nsp, sid)
 		s.Join(rs...)
 		out[i] = peer{c, sid, s}
@@ -41,10 +41,10 @@ func received(t *testing.T, nsp *hub.Namespace, ps []peer) [][]string {
 	}
 	out := make([][]string, len(ps))
 	for i, p := range ps {
-		p.c.fatalf = t.Fatalf
+		p.c.Fatalf = t.Fatalf
 		for {
-			pk := p.c.next()
-			if pk.name() == "end" {
+			pk := p.c.Next()
+			if pk.Name() == "end" {
 				break
 			}
 			out[i] = append(out[i], pk.Text)
@@ -120,19 +120,19 @@ func TestSend(t *testing.T) {
 	if err := srv.Send("all"); err != nil {
 		t.Fatal(err)
 	}
-	c.expect(`2["message","all"]`)
+	c.Expect(`2["message","all"]`)
 	if err := ps[0].s.Send("one", 2); err != nil {
 		t.Fatal(err)
 	}
-	c.expect(`2["message","one",2]`)
+	c.Expect(`2["message","one",2]`)
 	if err := srv.To("r").Send("room"); err != nil {
 		t.Fatal(err)
 	}
-	c.expect(`2["message","room"]`)
+	c.Expect(`2["message","room"]`)
 	if err := srv.Of("/").Send(); err != nil {
 		t.Fatal(err)
 	}
-	c.expect(`2["message"]`)
+	c.Expect(`2["message"]`)
 }
 
 func TestJoinLeaveRooms(t *testing.T) {
@@ -159,7 +159,7 @@ func TestJoinLeaveRooms(t *testing.T) {
 		t.Fatalf("adapter rooms %q", got)
 	}
 	// Leaving the namespace leaves every room.
-	ps[1].c.leave("/")
+	ps[1].c.Leave("/")
 	waitFor(t, "socket removed", func() bool { return srv.Of("/").Socket(ps[1].sid) == nil })
 	if got := srv.Of("/").Adapter().Rooms(); !slices.Equal(got, []string{"b"}) {
 		t.Fatalf("adapter rooms after leave %q", got)
@@ -174,8 +174,8 @@ func TestNamespacesIndependent(t *testing.T) {
 	srv, addr := startServer(t, hub.Options{})
 	srv.Of("/chat")
 	c := dial(t, addr)
-	root := socketOf(t, srv, "/", c.join("/", ""))
-	chat := socketOf(t, srv, "/chat", c.join("/chat", ""))
+	root := socketOf(t, srv, "/", c.Join("/", ""))
+	chat := socketOf(t, srv, "/chat", c.Join("/chat", ""))
 	root.Join("r")
 	chat.Join("r")
 	if err := srv.To("r").Emit("x", 1); err != nil {
@@ -190,9 +190,9 @@ func TestNamespacesIndependent(t *testing.T) {
 	if err := srv.Emit("end"); err != nil {
 		t.Fatal(err)
 	}
-	c.expect(`2["x",1]`)
-	c.expect(`2/chat,["x",2]`)
-	c.expect(`2["end"]`)
+	c.Expect(`2["x",1]`)
+	c.Expect(`2/chat,["x",2]`)
+	c.Expect(`2["end"]`)
 	if got := srv.Of("/chat").Adapter().Rooms(); !slices.Equal(got, []string{"r"}) {
 		t.Fatalf("/chat rooms %q", got)
 	}
@@ -257,20 +257,20 @@ func TestDisconnectSockets(t *testing.T) {
 	ps := peers(t, srv, addr, "/", []string{"a"}, []string{"b"}, []string{"b"})
 
 	srv.To("a").DisconnectSockets(false)
-	ps[0].c.expect("1")
+	ps[0].c.Expect("1")
 	if got, want := recv(t, reasons, "OnDisconnect"), ps[0].sid+" server namespace disconnect"; got != want {
 		t.Fatalf("got %q, want %q", got, want)
 	}
 	stillOpen(t, ps[0].c)
 
 	srv.To("b").Except(ps[2].sid).DisconnectSockets(true)
-	ps[1].c.waitClosed()
+	ps[1].c.WaitClosed()
 	if got, want := recv(t, reasons, "OnDisconnect"), ps[1].sid+" forced server close"; got != want {
 		t.Fatalf("got %q, want %q", got, want)
 	}
 	// The others are untouched.
-	ps[2].c.emit("/", 7, "ping")
-	ps[2].c.expect(`37["pong"]`)
+	ps[2].c.Emit("/", 7, "ping")
+	ps[2].c.Expect(`37["pong"]`)
 	if n := srv.Of("/").Len(); n != 2 {
 		t.Fatalf("%d sockets left, want 2", n)
 	}

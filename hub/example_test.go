@@ -72,7 +72,7 @@ func Example() {
 	show := func(who string, p packet) {
 		switch p.Type {
 		case '2':
-			name, args := p.event()
+			name, args := p.Event()
 			var b strings.Builder
 			for i, a := range args {
 				if i > 0 {
@@ -92,33 +92,33 @@ func Example() {
 		if err != nil {
 			panic(err)
 		}
-		return c, c.connect("/", `{"user":"`+user+`","token":"`+token+`"}`)
+		return c, c.Connect("/", `{"user":"`+user+`","token":"`+token+`"}`)
 	}
 
 	mallory, reply := newClient("mallory", "guess")
 	show("mallory", reply)
-	mallory.close()
+	mallory.Close()
 
 	alice, _ := newClient("alice", "secret")
 	bob, reply := newClient("bob", "secret")
 	bobSID := strings.TrimSuffix(strings.TrimPrefix(reply.Data, `{"sid":"`), `"}`)
 
-	alice.emit("/", 1, "join", "lobby")
-	show("alice", alice.next())
-	bob.emit("/", 1, "join", "lobby")
-	show("bob", bob.next())
-	show("alice", alice.next()) // bob joined
+	alice.Emit("/", 1, "join", "lobby")
+	show("alice", alice.Next())
+	bob.Emit("/", 1, "join", "lobby")
+	show("bob", bob.Next())
+	show("alice", alice.Next()) // bob joined
 
-	alice.emit("/", 2, "say", "lobby", "hi bob")
-	show("alice", alice.next()) // the ack: alice does not get her own message
-	show("bob", bob.next())
+	alice.Emit("/", 2, "say", "lobby", "hi bob")
+	show("alice", alice.Next()) // the ack: alice does not get her own message
+	show("bob", bob.Next())
 
 	_ = srv.Send("server news")
-	show("alice", alice.next())
-	show("bob", bob.next())
+	show("alice", alice.Next())
+	show("bob", bob.Next())
 
-	alice.emit("/", -1, "whisper", bobSID, "psst")
-	show("bob", bob.next())
+	alice.Emit("/", -1, "whisper", bobSID, "psst")
+	show("bob", bob.Next())
 
 	// The server asks bob and waits for his answer.
 	answer := make(chan string)
@@ -132,18 +132,18 @@ func Example() {
 		}
 		answer <- reply.Arg(0).String()
 	}()
-	q := bob.next()
+	q := bob.Next()
 	show("bob", q)
-	bob.ack("/", q.ID, 4)
+	bob.Ack("/", q.ID, 4)
 	fmt.Println("server: quiz answer", <-answer)
 
-	alice.close()
+	alice.Close()
 	<-left
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_ = srv.Shutdown(ctx)
 	<-left
-	bob.close()
+	bob.Close()
 
 	// Output:
 	// mallory: connect_error {"message":"unauthorized","data":{"hint":"check your token"}}

@@ -46,13 +46,13 @@ func TestEventDecode(t *testing.T) {
 		_ = m.Ack(g)
 	})
 	c := dial(t, addr)
-	c.join("/", "")
-	c.sendText(`27["greet",{"name":"ann","n":3}, 4 ,["x","y"]]`)
+	c.Join("/", "")
+	c.SendText(`27["greet",{"name":"ann","n":3}, 4 ,["x","y"]]`)
 	want := `ann 7 [x y] | {"name":"ann","n":3} | {"name":"ann","n":3} 4 ["x","y"]`
 	if s := recv(t, got, "handler"); s != want {
 		t.Fatalf("handler saw %s\nwant %s", s, want)
 	}
-	c.expect(`37[{"name":"ann","n":3}]`)
+	c.Expect(`37[{"name":"ann","n":3}]`)
 }
 
 func TestOnAnyRunsFirst(t *testing.T) {
@@ -63,10 +63,10 @@ func TestOnAnyRunsFirst(t *testing.T) {
 	srv.On("a", func(*hub.Socket, *hub.Message) { order = append(order, "a") })
 	srv.On("end", func(*hub.Socket, *hub.Message) { close(done) })
 	c := dial(t, addr)
-	c.join("/", "")
-	c.emit("/", -1, "a")
-	c.emit("/", -1, "unhandled")
-	c.emit("/", -1, "end")
+	c.Join("/", "")
+	c.Emit("/", -1, "a")
+	c.Emit("/", -1, "unhandled")
+	c.Emit("/", -1, "end")
 	recv(t, done, "end")
 	want := []string{"any:a", "a", "any:unhandled", "any:end"}
 	if !slices.Equal(order, want) {
@@ -90,31 +90,31 @@ func TestMessageAck(t *testing.T) {
 	})
 	srv.On("fail", func(_ *hub.Socket, m *hub.Message) { _ = m.Ack(hub.Err(errors.New("nope"))) })
 	c := dial(t, addr)
-	c.join("/", "")
+	c.Join("/", "")
 
-	c.emit("/", 4, "twice")
+	c.Emit("/", 4, "twice")
 	e := recv(t, errs, "twice")
 	if e[0] != nil || !errors.Is(e[1], hub.ErrAlreadyAcked) {
 		t.Fatalf("Ack, Ack: %v, %v; want nil, ErrAlreadyAcked", e[0], e[1])
 	}
-	c.expect(`34["first"]`)
-	c.expect(`2["done"]`)
+	c.Expect(`34["first"]`)
+	c.Expect(`2["done"]`)
 
-	c.emit("/", -1, "noid")
+	c.Emit("/", -1, "noid")
 	e = recv(t, errs, "noid")
 	if !errors.Is(e[0], hub.ErrNoAck) || !errors.Is(e[1], hub.ErrNoAck) {
 		t.Fatalf("Ack without id: %v, %v; want ErrNoAck", e[0], e[1])
 	}
-	c.expect(`2["done"]`)
+	c.Expect(`2["done"]`)
 
-	c.emit("/", 5, "fail")
-	c.expect(`35[{"error":"nope"}]`)
+	c.Emit("/", 5, "fail")
+	c.Expect(`35[{"error":"nope"}]`)
 }
 
 func TestReservedEvents(t *testing.T) {
 	srv, addr := startServer(t, hub.Options{})
 	c := dial(t, addr)
-	s := socketOf(t, srv, "/", c.join("/", ""))
+	s := socketOf(t, srv, "/", c.Join("/", ""))
 	for _, name := range []string{"connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener"} {
 		t.Run(name, func(t *testing.T) {
 			_, ackErr := s.EmitWithAck(t.Context(), name)
@@ -139,13 +139,13 @@ func TestReservedEvents(t *testing.T) {
 	if err := s.Emit("ok"); err != nil {
 		t.Fatal(err)
 	}
-	c.expect(`2["ok"]`)
+	c.Expect(`2["ok"]`)
 }
 
 func TestEmitVolatileReserved(t *testing.T) {
 	srv, addr := startServer(t, hub.Options{})
 	c := dial(t, addr)
-	s := socketOf(t, srv, "/", c.join("/", ""))
+	s := socketOf(t, srv, "/", c.Join("/", ""))
 	if err := s.EmitVolatile("disconnect"); !errors.Is(err, hub.ErrReservedEvent) {
 		t.Fatalf("EmitVolatile(disconnect): %v, want ErrReservedEvent", err)
 	}
@@ -157,25 +157,25 @@ func TestBinaryEmit(t *testing.T) {
 		_ = m.Ack("ok", []byte("ack-bytes"))
 	})
 	c := dial(t, addr)
-	s := socketOf(t, srv, "/", c.join("/", ""))
-	fs := socketOf(t, srv, "/files", c.join("/files", ""))
+	s := socketOf(t, srv, "/", c.Join("/", ""))
+	fs := socketOf(t, srv, "/files", c.Join("/files", ""))
 
 	if err := s.Emit("file", "a.bin", []byte{1, 2, 3}, map[string]int{"k": 1}, []byte{}); err != nil {
 		t.Fatal(err)
 	}
-	p := c.expect(`52-["file","a.bin",{"_placeholder":true,"num":0},{"k":1},{"_placeholder":true,"num":1}]`)
+	p := c.Expect(`52-["file","a.bin",{"_placeholder":true,"num":0},{"k":1},{"_placeholder":true,"num":1}]`)
 	if len(p.Atts) != 2 || string(p.Atts[0]) != "\x01\x02\x03" || len(p.Atts[1]) != 0 {
 		t.Fatalf("attachments %q", p.Atts)
 	}
 	if err := fs.Emit("file", []byte("x")); err != nil {
 		t.Fatal(err)
 	}
-	p = c.expect(`51-/files,["file",{"_placeholder":true,"num":0}]`)
+	p = c.Expect(`51-/files,["file",{"_placeholder":true,"num":0}]`)
 	if len(p.Atts) != 1 || string(p.Atts[0]) != "x" {
 		t.Fatalf("attachments %q", p.Atts)
 	}
-	c.emit("/files", 9, "get")
-	p = c.expect(`61-/files,9["ok",{"_placeholder":true,"num":0}]`)
+	c.Emit("/files", 9, "get")
+	p = c.Expect(`61-/files,9["ok",{"_placeholder":true,"num":0}]`)
 	if len(p.Atts) != 1 || string(p.Atts[0]) != "ack-bytes" {
 		t.Fatalf("ack attachments %q", p.Atts)
 	}
@@ -183,7 +183,7 @@ func TestBinaryEmit(t *testing.T) {
 	if err := srv.To(s.ID()).Emit("b", []byte("bb")); err != nil {
 		t.Fatal(err)
 	}
-	p = c.expect(`51-["b",{"_placeholder":true,"num":0}]`)
+	p = c.Expect(`51-["b",{"_placeholder":true,"num":0}]`)
 	if string(p.Atts[0]) != "bb" {
 		t.Fatalf("broadcast attachment %q", p.Atts[0])
 	}
@@ -212,11 +212,11 @@ func TestBinaryDecode(t *testing.T) {
 		_ = m.Ack(fmt.Sprintf("%x %s %x %x %x %d", data, md.Name, md.Data, arr[0], arr[1], len(m.Attachments())), m.Arg(0))
 	})
 	c := dial(t, addr)
-	c.join("/", "")
-	c.emitBinary("/", 3,
+	c.Join("/", "")
+	c.EmitBinary("/", 3,
 		`["upload",{"_placeholder":true,"num":0},{"name":"n{\"}","data":{"_placeholder":true,"num":1}},[{"_placeholder":true,"num":2},{"_placeholder":true,"num":0}]]`,
 		[]byte{0xde, 0xad}, []byte{0xbe, 0xef}, []byte("z"))
-	c.expect(`33["dead n{\"} beef 7a dead 3",{"_placeholder":true,"num":0}]`)
+	c.Expect(`33["dead n{\"} beef 7a dead 3",{"_placeholder":true,"num":0}]`)
 }
 
 func TestEmitRawAndAckRaw(t *testing.T) {
@@ -229,24 +229,24 @@ func TestEmitRawAndAckRaw(t *testing.T) {
 		_ = s.Emit("raw", hub.Raw(`{"b":2, "a":1.50}`), json.RawMessage(`[ 1 ]`), nil, m.Arg(0))
 	})
 	c := dial(t, addr)
-	c.join("/chat", "")
+	c.Join("/chat", "")
 
-	c.sendText(`2/chat,3[ "fwd" , {"z": 1,"a":1.50e0} ,"x\u00e9", [ ] ]`)
-	c.expect(`2/chat,["fwded",{"z": 1,"a":1.50e0},"x\u00e9",[ ]]`)
-	c.expect(`3/chat,3[{"z": 1,"a":1.50e0},"x\u00e9",[ ]]`)
+	c.SendText(`2/chat,3[ "fwd" , {"z": 1,"a":1.50e0} ,"x\u00e9", [ ] ]`)
+	c.Expect(`2/chat,["fwded",{"z": 1,"a":1.50e0},"x\u00e9",[ ]]`)
+	c.Expect(`3/chat,3[{"z": 1,"a":1.50e0},"x\u00e9",[ ]]`)
 
-	c.emitBinary("/chat", 4, `["fwd",{"_placeholder":true,"num":0},"t"]`, []byte{7})
-	p := c.expect(`51-/chat,["fwded",{"_placeholder":true,"num":0},"t"]`)
+	c.EmitBinary("/chat", 4, `["fwd",{"_placeholder":true,"num":0},"t"]`, []byte{7})
+	p := c.Expect(`51-/chat,["fwded",{"_placeholder":true,"num":0},"t"]`)
 	if string(p.Atts[0]) != "\x07" {
 		t.Fatalf("forwarded attachment %q", p.Atts[0])
 	}
-	p = c.expect(`61-/chat,4[{"_placeholder":true,"num":0},"t"]`)
+	p = c.Expect(`61-/chat,4[{"_placeholder":true,"num":0},"t"]`)
 	if string(p.Atts[0]) != "\x07" {
 		t.Fatalf("acked attachment %q", p.Atts[0])
 	}
 
-	c.sendText(`2/chat,["raw",1e3]`)
-	c.expect(`2/chat,["raw",{"b":2, "a":1.50},[ 1 ],null,1e3]`)
+	c.SendText(`2/chat,["raw",1e3]`)
+	c.Expect(`2/chat,["raw",{"b":2, "a":1.50},[ 1 ],null,1e3]`)
 }
 
 func TestEmitDuringConnect(t *testing.T) {
@@ -263,16 +263,16 @@ func TestEmitDuringConnect(t *testing.T) {
 		return errors.New("refused")
 	})
 	c := dial(t, addr)
-	c.join("/ok", "")
-	c.expect(`2/ok,["welcome",1]`)
-	c.expect(`2/ok,["by-id"]`)
-	c.expect(`2/ok,["by-room"]`)
+	c.Join("/ok", "")
+	c.Expect(`2/ok,["welcome",1]`)
+	c.Expect(`2/ok,["by-id"]`)
+	c.Expect(`2/ok,["by-room"]`)
 
 	// A refused socket gets none of what it was sent while connecting.
-	if p := c.connect("/no", ""); p.Text != `4/no,{"message":"refused"}` {
+	if p := c.Connect("/no", ""); p.Text != `4/no,{"message":"refused"}` {
 		t.Fatalf("got %q", p.Text)
 	}
-	c.join("/", "") // fails if "welcome" arrives first
+	c.Join("/", "") // fails if "welcome" arrives first
 }
 
 func TestHandlerPanicRecovered(t *testing.T) {
@@ -280,16 +280,16 @@ func TestHandlerPanicRecovered(t *testing.T) {
 	srv.On("boom", func(*hub.Socket, *hub.Message) { panic("boom") })
 	srv.On("ping", func(_ *hub.Socket, m *hub.Message) { _ = m.Ack("pong") })
 	c := dial(t, addr)
-	c.join("/", "")
-	c.emit("/", -1, "boom")
-	c.emit("/", 1, "ping")
-	c.expect(`31["pong"]`) // handled after "boom", so the panic is counted
+	c.Join("/", "")
+	c.Emit("/", -1, "boom")
+	c.Emit("/", 1, "ping")
+	c.Expect(`31["pong"]`) // handled after "boom", so the panic is counted
 	if got := srv.Stats().HandlerPanics; got != 1 {
 		t.Fatalf("HandlerPanics %d, want 1", got)
 	}
-	c.emit("/", -1, "boom")
-	c.emit("/", 2, "ping")
-	c.expect(`32["pong"]`)
+	c.Emit("/", -1, "boom")
+	c.Emit("/", 2, "ping")
+	c.Expect(`32["pong"]`)
 	if got := srv.Stats().HandlerPanics; got != 2 {
 		t.Fatalf("HandlerPanics %d, want 2", got)
 	}
@@ -312,9 +312,9 @@ func TestEventsInOrder(t *testing.T) {
 		}
 	})
 	c := dial(t, addr)
-	c.join("/", "")
+	c.Join("/", "")
 	for i := range n {
-		c.emit("/", -1, "n", i)
+		c.Emit("/", -1, "n", i)
 	}
 	recv(t, done, "all events")
 	for i, v := range got {
@@ -342,12 +342,12 @@ func TestClientsInParallel(t *testing.T) {
 		_ = m.Ack("ok")
 	})
 	a, b := dial(t, addr), dial(t, addr)
-	a.join("/", "")
-	b.join("/", "")
-	a.emit("/", 1, "wait")
-	b.emit("/", 1, "go")
-	b.expect(`31["ok"]`)
-	a.expect(`31["b ran"]`)
+	a.Join("/", "")
+	b.Join("/", "")
+	a.Emit("/", 1, "wait")
+	b.Emit("/", 1, "go")
+	b.Expect(`31["ok"]`)
+	a.Expect(`31["b ran"]`)
 }
 
 // TestDisconnectInOnConnect: a socket that OnConnect disconnects after
@@ -362,8 +362,8 @@ func TestDisconnectInOnConnect(t *testing.T) {
 	})
 	srv.OnDisconnect(func(_ *hub.Socket, r hub.Reason) { reasons <- r })
 	c := dial(t, addr)
-	c.join("/", "")
-	c.expect("1")
+	c.Join("/", "")
+	c.Expect("1")
 	if r := recv(t, reasons, "OnDisconnect"); r != hub.ReasonServerDisconnect {
 		t.Fatalf("reason %q", r)
 	}

@@ -145,13 +145,13 @@ func TestMailboxOverflow(t *testing.T) {
 	reasons := make(chan hub.Reason, 1)
 	srv.OnDisconnect(func(_ *hub.Socket, r hub.Reason) { reasons <- r })
 	c := dial(t, addr)
-	c.join("/", "")
-	c.emit("/", -1, "block")
+	c.Join("/", "")
+	c.Emit("/", -1, "block")
 	recv(t, started, "the blocking handler")
 	for range 5 {
-		c.emit("/", -1, "queued")
+		c.Emit("/", -1, "queued")
 	}
-	c.waitClosed()
+	c.WaitClosed()
 	if got := srv.Stats().MailboxOverflows; got != 1 {
 		t.Fatalf("MailboxOverflows %d", got)
 	}

@@ -24,32 +24,32 @@ func TestDisconnectReasons(t *testing.T) {
 	}{
 		{
 			reason: hub.ReasonClientDisconnect,
-			cause:  func(_ *testing.T, _ *hub.Server, c *client, _ *hub.Socket) { c.leave("/") },
+			cause:  func(_ *testing.T, _ *hub.Server, c *client, _ *hub.Socket) { c.Leave("/") },
 			check:  stillOpen,
 		},
 		{
 			reason: hub.ReasonTransportClose,
-			cause:  func(_ *testing.T, _ *hub.Server, c *client, _ *hub.Socket) { c.close() },
+			cause:  func(_ *testing.T, _ *hub.Server, c *client, _ *hub.Socket) { c.Close() },
 			check:  func(*testing.T, *client) {},
 		},
 		{
 			reason: hub.ReasonServerDisconnect,
 			cause:  func(_ *testing.T, _ *hub.Server, _ *client, s *hub.Socket) { s.Disconnect(false) },
 			check: func(t *testing.T, c *client) {
-				c.expect("1")
+				c.Expect("1")
 				stillOpen(t, c)
 			},
 		},
 		{
 			reason: hub.ReasonForcedServer,
 			cause:  func(_ *testing.T, _ *hub.Server, _ *client, s *hub.Socket) { s.Disconnect(true) },
-			check:  func(_ *testing.T, c *client) { c.waitClosed() },
+			check:  func(_ *testing.T, c *client) { c.WaitClosed() },
 		},
 		{
 			reason: hub.ReasonPingTimeout,
 			opts:   hub.Options{PingInterval: 200 * time.Millisecond, PingTimeout: 200 * time.Millisecond},
-			cause:  func(_ *testing.T, _ *hub.Server, c *client, _ *hub.Socket) { c.noPong.Store(true) },
-			check:  func(_ *testing.T, c *client) { c.waitClosed() },
+			cause:  func(_ *testing.T, _ *hub.Server, c *client, _ *hub.Socket) { c.NoPong.Store(true) },
+			check:  func(_ *testing.T, c *client) { c.WaitClosed() },
 		},
 		{
 			reason: hub.ReasonShutdown,
@@ -61,7 +61,7 @@ func TestDisconnectReasons(t *testing.T) {
 				}
 			},
 			check: func(t *testing.T, c *client) {
-				if code := c.waitClosed(); code != ws.StatusGoingAway {
+				if code := c.WaitClosed(); code != ws.StatusGoingAway {
 					t.Fatalf("close code %d, want 1001", code)
 				}
 			},
@@ -79,7 +79,7 @@ func TestDisconnectReasons(t *testing.T) {
 			srv.On("ping", func(_ *hub.Socket, m *hub.Message) { _ = m.Ack("pong") })
 			srv.OnDisconnect(func(s *hub.Socket, r hub.Reason) { gone <- left{s.ID(), r, s.Connected()} })
 			c := dial(t, addr)
-			sid := c.join("/", "")
+			sid := c.Join("/", "")
 			s := socketOf(t, srv, "/", sid)
 
 			tc.cause(t, srv, c, s)
@@ -105,9 +105,9 @@ func TestDisconnectReasons(t *testing.T) {
 // stillOpen checks that the connection is usable: it joins "/" again.
 func stillOpen(t *testing.T, c *client) {
 	t.Helper()
-	c.join("/", "")
-	c.emit("/", 1, "ping")
-	c.expect(`31["pong"]`)
+	c.Join("/", "")
+	c.Emit("/", 1, "ping")
+	c.Expect(`31["pong"]`)
 }
 
 // TestDisconnectIsImmediate: once Disconnect(false) returns the socket is
@@ -118,7 +118,7 @@ func TestDisconnectIsImmediate(t *testing.T) {
 	srv, addr := startServer(t, hub.Options{})
 	srv.Of("/x")
 	c := dial(t, addr)
-	s := socketOf(t, srv, "/x", c.join("/x", ""))
+	s := socketOf(t, srv, "/x", c.Join("/x", ""))
 	s.Disconnect(false)
 	if s.Connected() {
 		t.Error("Connected() after Disconnect(false)")
@@ -127,6 +127,6 @@ func TestDisconnectIsImmediate(t *testing.T) {
 		t.Errorf("Emit after Disconnect(false): %v, want ErrDisconnected", err)
 	}
 	s.Disconnect(false)
-	c.expect("1/x,")
-	c.join("/", "") // fails on a second DISCONNECT or on "after"
+	c.Expect("1/x,")
+	c.Join("/", "") // fails on a second DISCONNECT or on "after"
 }

@@ -26,25 +26,12 @@ func socketOf(t testing.TB, srv *hub.Server, nsp, sid string) *hub.Socket {
 	return s
 }
 
-// recv waits for a value on ch.
-func recv[T any](t testing.TB, ch <-chan T, what string) T {
-	t.Helper()
-	select {
-	case v := <-ch:
-		return v
-	case <-time.After(waitTimeout):
-		t.Fatalf("timed out waiting for %s", what)
-		var zero T
-		return zero
-	}
-}
-
 func TestConnectReply(t *testing.T) {
 	srv, addr := startServer(t, hub.Options{})
 	srv.Of("/chat")
 	c := dial(t, addr)
 
-	p := c.connect("/", "")
+	p := c.Connect("/", "")
 	var reply map[string]any
 	if err := json.Unmarshal([]byte(p.Data), &reply); err != nil {
 		t.Fatalf("CONNECT reply %q: %v", p.Text, err)
@@ -56,9 +43,9 @@ func TestConnectReply(t *testing.T) {
 	if p.Text != `0{"sid":"`+sid+`"}` {
 		t.Fatalf("CONNECT reply %q", p.Text)
 	}
-	chatSID := c.join("/chat", `{"token":"t"}`)
-	if sid == chatSID || sid == c.sid || chatSID == c.sid {
-		t.Fatalf("ids must differ: / %s, /chat %s, Engine.IO %s", sid, chatSID, c.sid)
+	chatSID := c.Join("/chat", `{"token":"t"}`)
+	if sid == chatSID || sid == c.SID || chatSID == c.SID {
+		t.Fatalf("ids must differ: / %s, /chat %s, Engine.IO %s", sid, chatSID, c.SID)
 	}
 
 	s := socketOf(t, srv, "/", sid)
@@ -109,7 +96,7 @@ func TestMiddlewareOrder(t *testing.T) {
 	nsp.OnConnect(step("connect"))
 
 	c := dial(t, addr)
-	c.join("/mw", `{"k":1}`)
+	c.Join("/mw", `{"k":1}`)
 	mu.Lock()
 	defer mu.Unlock()
 	want := []string{`first {"k":1}`, `second {"k":1}`, `connect {"k":1}`}
@@ -170,7 +157,7 @@ func TestConnectRefused(t *testing.T) {
 	c := dial(t, addr)
 	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			c.fatalf = t.Fatalf
+			c.Fatalf = t.Fatalf
 			nsp := tc.nsp
 			if nsp == "" {
 				nsp = "/nope"
@@ -181,7 +168,7 @@ func TestConnectRefused(t *testing.T) {
 					return nil
 				})
 			}
-			p := c.connect(nsp, "")
+			p := c.Connect(nsp, "")
 			if p.Text != tc.reply {
 				t.Fatalf("got %q, want %q", p.Text, tc.reply)
 			}
@@ -197,9 +184,9 @@ func TestConnectRefused(t *testing.T) {
 		})
 	}
 	// The connection survives refusals, as with the reference server.
-	c.fatalf = t.Fatalf
-	c.join("/ok", "")
-	c.leave("/ok")
+	c.Fatalf = t.Fatalf
+	c.Join("/ok", "")
+	c.Leave("/ok")
 }
 
 func TestConnectRetryAfterRefusal(t *testing.T) {
@@ -212,10 +199,10 @@ func TestConnectRetryAfterRefusal(t *testing.T) {
 		return nil
 	})
 	c := dial(t, addr)
-	if p := c.connect("/vip", `{"token":"bad"}`); p.Type != '4' {
+	if p := c.Connect("/vip", `{"token":"bad"}`); p.Type != '4' {
 		t.Fatalf("got %q", p.Text)
 	}
-	c.join("/vip", `{"token":"good"}`)
+	c.Join("/vip", `{"token":"good"}`)
 }
 
 func TestDynamicNamespaces(t *testing.T) {
@@ -231,14 +218,14 @@ func TestDynamicNamespaces(t *testing.T) {
 		n.On("where", func(s *hub.Socket, m *hub.Message) { _ = m.Ack(s.Namespace().Name()) })
 	})
 	a, b := dial(t, addr), dial(t, addr)
-	a.join("/dyn-1", "")
-	b.join("/dyn-1", "")
-	b.join("/dyn-2", "")
-	a.emit("/dyn-1", 1, "where")
-	a.expect(`3/dyn-1,1["/dyn-1"]`)
-	b.emit("/dyn-2", 2, "where")
-	b.expect(`3/dyn-2,2["/dyn-2"]`)
-	if p := a.connect("/other", ""); p.Text != `4/other,{"message":"Invalid namespace"}` {
+	a.Join("/dyn-1", "")
+	b.Join("/dyn-1", "")
+	b.Join("/dyn-2", "")
+	a.Emit("/dyn-1", 1, "where")
+	a.Expect(`3/dyn-1,1["/dyn-1"]`)
+	b.Emit("/dyn-2", 2, "where")
+	b.Expect(`3/dyn-2,2["/dyn-2"]`)
+	if p := a.Connect("/other", ""); p.Text != `4/other,{"message":"Invalid namespace"}` {
 		t.Fatalf("non-matching name: %q", p.Text)
 	}
 	mu.Lock()
@@ -260,51 +247,51 @@ func TestDynamicNamespaceSetupRace(t *testing.T) {
 		n.Use(func(*hub.Socket, hub.Raw) error { return &hub.ConnectError{Message: "denied"} })
 	})
 	a, b := dial(t, addr), dial(t, addr)
-	a.sendText("0/dyn,")
+	a.SendText("0/dyn,")
 	recv(t, entered, "setup")
-	b.sendText("0/dyn,")
+	b.SendText("0/dyn,")
 	// Give b's CONNECT a chance to overtake the setup: were the namespace
 	// visible before setup ran, b would be accepted at once. The verdict
 	// comes from the reply, not from the timing.
 	select {
-	case p := <-b.packets:
-		b.packets <- p
+	case p := <-b.Packets:
+		b.Packets <- p
 	case <-time.After(200 * time.Millisecond):
 	}
 	close(release)
-	a.expect(`4/dyn,{"message":"denied"}`)
-	b.expect(`4/dyn,{"message":"denied"}`)
+	a.Expect(`4/dyn,{"message":"denied"}`)
+	b.Expect(`4/dyn,{"message":"denied"}`)
 }
 
 func TestDuplicateConnectCloses(t *testing.T) {
 	_, addr := startServer(t, hub.Options{})
 	c := dial(t, addr)
-	c.join("/", "")
-	c.sendText("0")
-	c.waitClosed()
+	c.Join("/", "")
+	c.SendText("0")
+	c.WaitClosed()
 }
 
 func TestEventForNamespaceNotJoinedCloses(t *testing.T) {
 	srv, addr := startServer(t, hub.Options{})
 	srv.Of("/chat")
 	c := dial(t, addr)
-	c.join("/", "")
-	c.emit("/chat", -1, "hello")
-	c.waitClosed()
+	c.Join("/", "")
+	c.Emit("/chat", -1, "hello")
+	c.WaitClosed()
 }
 
 func TestConnectTimeout(t *testing.T) {
 	srv, addr := startServer(t, hub.Options{ConnectTimeout: 500 * time.Millisecond})
 	srv.On("ping", func(_ *hub.Socket, m *hub.Message) { _ = m.Ack("pong") })
 	joined := dial(t, addr) // its deadline passes before idle's
-	joined.join("/", "")
+	joined.Join("/", "")
 	idle := dial(t, addr)
-	idle.waitClosed()
+	idle.WaitClosed()
 	if got := srv.Stats().ConnectTimeouts; got != 1 {
 		t.Fatalf("ConnectTimeouts %d, want 1", got)
 	}
-	joined.emit("/", 1, "ping")
-	joined.expect(`31["pong"]`)
+	joined.Emit("/", 1, "ping")
+	joined.Expect(`31["pong"]`)
 }
 
 func TestServeAfterShutdown(t *testing.T) {

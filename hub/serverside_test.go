@@ -81,7 +81,7 @@ func newClusterServer(t *testing.T, others int, silent bool) (*hub.Server, strin
 func TestEmitWithAckWaitsForEveryServer(t *testing.T) {
 	srv, addr, adapter := newClusterServer(t, 2, false)
 	c := dial(t, addr)
-	c.join("/", "")
+	c.Join("/", "")
 	res := make(chan []*hub.Message, 1)
 	errs := make(chan error, 1)
 	go func() {
@@ -89,8 +89,8 @@ func TestEmitWithAckWaitsForEveryServer(t *testing.T) {
 		res <- ms
 		errs <- err
 	}()
-	p := c.expectEvent("q")
-	c.ack("/", p.ID, "local")
+	p := c.ExpectEvent("q")
+	c.Ack("/", p.ID, "local")
 	ms := recv(t, res, "EmitWithAck")
 	if err := recv(t, errs, "EmitWithAck error"); err != nil {
 		t.Fatalf("EmitWithAck: %v", err)
@@ -118,14 +118,14 @@ func TestEmitWithAckWaitsForEveryServer(t *testing.T) {
 func TestEmitWithAckMissingServerTimesOut(t *testing.T) {
 	srv, addr, _ := newClusterServer(t, 1, true)
 	c := dial(t, addr)
-	c.join("/", "")
+	c.Join("/", "")
 	res := make(chan error, 1)
 	go func() {
 		_, err := srv.To().Timeout(300*time.Millisecond).EmitWithAck(context.Background(), "q")
 		res <- err
 	}()
-	p := c.expectEvent("q")
-	c.ack("/", p.ID, "local")
+	p := c.ExpectEvent("q")
+	c.Ack("/", p.ID, "local")
 	if err := recv(t, res, "EmitWithAck"); !errors.Is(err, hub.ErrAckTimeout) {
 		t.Fatalf("err = %v, want ErrAckTimeout (one server never counted)", err)
 	}
@@ -134,8 +134,8 @@ func TestEmitWithAckMissingServerTimesOut(t *testing.T) {
 		_, err := srv.Of("/").Local().Timeout(5*time.Second).EmitWithAck(context.Background(), "q")
 		res <- err
 	}()
-	p = c.expectEvent("q")
-	c.ack("/", p.ID, "local")
+	p = c.ExpectEvent("q")
+	c.Ack("/", p.ID, "local")
 	if err := recv(t, res, "Local EmitWithAck"); err != nil {
 		t.Fatalf("Local EmitWithAck: %v", err)
 	}
@@ -232,7 +232,7 @@ func TestNextAckIDAndHasRoom(t *testing.T) {
 		t.Fatalf("NextAckID: %d then %d", a, b)
 	}
 	c := dial(t, addr)
-	sid := c.join("/", "")
+	sid := c.Join("/", "")
 	s := socketOf(t, srv, "/", sid)
 	s.Join("r")
 	mem, ok := nsp.Adapter().(*hub.MemoryAdapter)

@@ -23,27 +23,27 @@ func TestStats(t *testing.T) {
 	}
 
 	a, b := dial(t, addr), dial(t, addr)
-	a.join("/", "")
-	bsid := b.join("/", "")
-	a.connect("/no", "")
-	a.connect("/missing", "")
-	a.emit("/", -1, "boom")
-	a.emit("/", -1, "unhandled")
-	a.emit("/", 1, "ping")
-	a.expect(`31["pong"]`) // the three events before it were handled
+	a.Join("/", "")
+	bsid := b.Join("/", "")
+	a.Connect("/no", "")
+	a.Connect("/missing", "")
+	a.Emit("/", -1, "boom")
+	a.Emit("/", -1, "unhandled")
+	a.Emit("/", 1, "ping")
+	a.Expect(`31["pong"]`) // the three events before it were handled
 	_ = srv.Emit("e")
 	_ = srv.To(bsid).Emit("e")
 	_ = socketOf(t, srv, "/", bsid).Emit("e") // not a broadcast
-	a.expectEvent("e")
+	a.ExpectEvent("e")
 	st = srv.Stats()
 	if st.Clients != 2 || st.Sockets != 2 || st.EventsIn != 3 || st.Broadcasts != 2 || st.ConnectRejects != 2 || st.HandlerPanics != 1 {
 		t.Fatalf("Clients %d (2) Sockets %d (2) EventsIn %d (3) Broadcasts %d (2) ConnectRejects %d (2) HandlerPanics %d (1)",
 			st.Clients, st.Sockets, st.EventsIn, st.Broadcasts, st.ConnectRejects, st.HandlerPanics)
 	}
 
-	a.leave("/")
+	a.Leave("/")
 	waitFor(t, "a's socket to leave", func() bool { return srv.Stats().Disconnects[hub.ReasonClientDisconnect] == 1 })
-	b.close()
+	b.Close()
 	waitFor(t, "b's socket to leave", func() bool { return srv.Stats().Disconnects[hub.ReasonTransportClose] == 1 })
 	waitFor(t, "b's connection to close", func() bool { return srv.Stats().Clients == 1 })
 	st = srv.Stats()
@@ -58,9 +58,9 @@ func TestStats(t *testing.T) {
 func TestStatsParseError(t *testing.T) {
 	srv, addr := startServer(t, hub.Options{})
 	c := dial(t, addr)
-	c.join("/", "")
-	c.sendText(`2["unterminated"`)
-	c.waitClosed()
+	c.Join("/", "")
+	c.SendText(`2["unterminated"`)
+	c.WaitClosed()
 	waitFor(t, "the socket to leave", func() bool { return srv.Stats().Disconnects[hub.ReasonParseError] == 1 })
 	if st := srv.Stats(); st.ParseErrors != 1 {
 		t.Fatalf("ParseErrors %d, want 1", st.ParseErrors)

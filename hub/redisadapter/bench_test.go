@@ -40,7 +40,7 @@ func BenchmarkClusterBroadcast(b *testing.B) {
 					defer wg.Done()
 					for range b.N {
 						select {
-						case <-p.c.packets:
+						case <-p.c.Packets:
 						case <-time.After(waitTimeout):
 							failed <- "a client stopped receiving"
 							return

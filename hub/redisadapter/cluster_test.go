@@ -80,8 +80,8 @@ func TestClusterBroadcast(t *testing.T) {
 
 	t.Run("socket.To from a handler", func(t *testing.T) {
 		use(t, a1, b1)
-		b1.c.emit("/", -1, "relay", "r")
-		if p := a1.c.expectEvent("relayed"); p.Data != `["relayed","`+b1.sid+`"]` {
+		b1.c.Emit("/", -1, "relay", "r")
+		if p := a1.c.ExpectEvent("relayed"); p.Data != `["relayed","`+b1.sid+`"]` {
 			t.Fatalf("a1 got %q", p.Text)
 		}
 		_ = b.srv.Emit("end")
@@ -94,11 +94,11 @@ func TestClusterBroadcast(t *testing.T) {
 	t.Run("binary", func(t *testing.T) {
 		use(t, a1, b1)
 		_ = a.srv.To("r").Emit("bin", []byte{1, 2, 3}, map[string]any{"n": 1})
-		p := b1.c.expectEvent("bin")
+		p := b1.c.ExpectEvent("bin")
 		if p.Text != `51-["bin",{"_placeholder":true,"num":0},{"n":1}]` || len(p.Atts) != 1 || string(p.Atts[0]) != "\x01\x02\x03" {
 			t.Fatalf("b1 got %q %q", p.Text, p.Atts)
 		}
-		a1.c.expectEvent("bin")
+		a1.c.ExpectEvent("bin")
 	})
 
 	t.Run("other namespace", func(t *testing.T) {
@@ -112,10 +112,10 @@ func TestClusterBroadcast(t *testing.T) {
 		if err := adapterOf(t, a.srv, "/chat").WaitReady(ctx); err != nil {
 			t.Fatal(err)
 		}
-		sid := b1.c.join("/chat", "")
+		sid := b1.c.Join("/chat", "")
 		socketOf(t, b.srv, "/chat", sid).Join("r")
 		_ = a.srv.Of("/chat").To("r").Emit("x", "chat")
-		if p := b1.c.expectEvent("x"); p.Text != `2/chat,["x","chat"]` {
+		if p := b1.c.ExpectEvent("x"); p.Text != `2/chat,["x","chat"]` {
 			t.Fatalf("got %q", p.Text)
 		}
 		// "/" broadcasts do not leak into /chat and the other way round.
@@ -174,7 +174,7 @@ func TestClusterFetchSocketsAndRooms(t *testing.T) {
 		return slices.Contains(socketOf(t, b.srv, "/", b2.sid).Rooms(), "joined")
 	})
 	_ = a.srv.To("joined").Emit("x")
-	b2.c.expectEvent("x")
+	b2.c.ExpectEvent("x")
 	a.srv.In("joined").SocketsLeave("j2")
 	waitFor(t, "b2 to leave j2", func() bool {
 		return !slices.Contains(socketOf(t, b.srv, "/", b2.sid).Rooms(), "j2")
@@ -186,7 +186,7 @@ func TestClusterFetchSocketsAndRooms(t *testing.T) {
 
 	// DisconnectSockets across nodes.
 	a.srv.In("joined").DisconnectSockets(false)
-	if p := b2.c.next(); p.Type != '1' {
+	if p := b2.c.Next(); p.Type != '1' {
 		t.Fatalf("b2 got %q, want DISCONNECT", p.Text)
 	}
 	waitFor(t, "b2 to be gone", func() bool { return b.srv.Of("/").Socket(b2.sid) == nil })
@@ -215,8 +215,8 @@ func TestClusterEmitWithAck(t *testing.T) {
 	}
 	res := ask(a.srv.To("r").Timeout(5 * time.Second))
 	for _, p := range []peer{a1, b1, b2} {
-		pk := p.c.expectEvent("q")
-		p.c.ack("/", pk.ID, "from "+p.sid, "a second argument (dropped across nodes, as in Node)")
+		pk := p.c.ExpectEvent("q")
+		p.c.Ack("/", pk.ID, "from "+p.sid, "a second argument (dropped across nodes, as in Node)")
 	}
 	r := recv(t, res, "EmitWithAck")
 	if r.err != nil {
@@ -242,9 +242,9 @@ func TestClusterEmitWithAck(t *testing.T) {
 	// ErrAckTimeout.
 	res = ask(a.srv.To("r").Timeout(700 * time.Millisecond))
 	for _, p := range []peer{a1, b1, b2} {
-		pk := p.c.expectEvent("q")
+		pk := p.c.ExpectEvent("q")
 		if p != b2 {
-			p.c.ack("/", pk.ID, "ok")
+			p.c.Ack("/", pk.ID, "ok")
 		}
 	}
 	r = recv(t, res, "EmitWithAck")
@@ -351,7 +351,7 @@ func TestAnswersRawRequests(t *testing.T) {
 	if r := ask(`{"uid":"other","requestId":"q5","type":4,"sid":"` + p2.sid + `","close":true}`); r["requestId"] != "q5" {
 		t.Errorf("REMOTE_DISCONNECT: %v", r)
 	}
-	p2.c.waitClosed()
+	p2.c.WaitClosed()
 
 	// Garbage is counted and ignored; the node still answers afterwards.
 	for _, junk := range []string{"", "{", "\xc1", `{"type":5}`, `{"type":6,"data":"x"}`} {
@@ -396,7 +396,7 @@ func TestConcurrentBroadcasts(t *testing.T) {
 	wg.Wait()
 	next := make([]int, senders)
 	for range senders * perSender {
-		_, args := b1.c.expectEvent("n").event()
+		_, args := b1.c.ExpectEvent("n").Event()
 		var s, i int
 		if len(args) != 2 || json.Unmarshal(args[0], &s) != nil || json.Unmarshal(args[1], &i) != nil {
 			t.Fatalf("bad event %q", args)

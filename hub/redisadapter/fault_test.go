@@ -116,16 +116,16 @@ func (tk *ticker) halt() {
 // an ack on the way, and returns its number.
 func nextTick(t *testing.T, p peer) int64 {
 	t.Helper()
-	p.c.fatalf = t.Fatalf
+	p.c.Fatalf = t.Fatalf
 	for {
-		pk := p.c.next()
-		name, args := pk.event()
+		pk := p.c.Next()
+		name, args := pk.Event()
 		switch name {
 		case "tick":
 			n, _ := strconv.ParseInt(string(args[0]), 10, 64)
 			return n
 		case "q":
-			p.c.ack("/", pk.ID, "ok")
+			p.c.Ack("/", pk.ID, "ok")
 		}
 	}
 }
@@ -241,7 +241,7 @@ func TestStartWithoutRedis(t *testing.T) {
 	n := &node{srv: srv, addr: addr, bus: bus}
 	p := join(t, n, "r")
 	_ = srv.To("r").Emit("x")
-	p.c.expectEvent("x")
+	p.c.ExpectEvent("x")
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
 	waitFor(t, "the first connection attempt to fail", func() bool {
@@ -294,7 +294,7 @@ func TestCloseFailsPending(t *testing.T) {
 	// The node still serves its own sockets.
 	p := join(t, n, "r")
 	_ = n.srv.To("r").Emit("x")
-	p.c.expectEvent("x")
+	p.c.ExpectEvent("x")
 	if err := n.bus.Close(); err != nil {
 		t.Fatal(err)
 	}

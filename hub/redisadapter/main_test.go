@@ -6,8 +6,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
-	"runtime"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -17,37 +15,6 @@ import (
 	"github.com/siogate/siogate/hub"
 	"github.com/siogate/siogate/hub/redisadapter"
 )
-
-// TestMain fails the run if goroutines of siogate (buses, servers, test
-// clients) outlive the tests.
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if code == 0 {
-		if leaked := leakedGoroutines(); leaked != "" {
-			fmt.Fprintf(os.Stderr, "leaked goroutines:\n%s\n", leaked)
-			code = 1
-		}
-	}
-	os.Exit(code)
-}
-
-func leakedGoroutines() string {
-	deadline := time.Now().Add(waitTimeout)
-	for {
-		var leaked []string
-		buf := make([]byte, 1<<20)
-		buf = buf[:runtime.Stack(buf, true)]
-		for _, g := range strings.Split(string(buf), "\n\n") {
-			if strings.Contains(g, "github.com/siogate/siogate/") && !strings.Contains(g, "leakedGoroutines") {
-				leaked = append(leaked, g)
-			}
-		}
-		if len(leaked) == 0 || time.Now().After(deadline) {
-			return strings.Join(leaked, "\n\n")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
 
 // redisURL is the shared test Redis: $SIOGATE_TEST_REDIS_URL or
 // redis://127.0.0.1:6379. When it does not answer the test is skipped,
@@ -160,7 +127,7 @@ type peer struct {
 func join(t testing.TB, n *node, rooms ...string) peer {
 	t.Helper()
 	c := dial(t, n.addr)
-	sid := c.join("/", "")
+	sid := c.Join("/", "")
 	socketOf(t, n.srv, "/", sid).Join(rooms...)
 	return peer{c, sid}
 }
@@ -168,7 +135,7 @@ func join(t testing.TB, n *node, rooms ...string) peer {
 // use points the peers' failures at t (a subtest).
 func use(t *testing.T, ps ...peer) {
 	for _, p := range ps {
-		p.c.fatalf = t.Fatalf
+		p.c.Fatalf = t.Fatalf
 	}
 }
 
@@ -176,26 +143,13 @@ func use(t *testing.T, ps ...peer) {
 // the broadcast under test) and returns the texts before it.
 func until(t *testing.T, p peer) []string {
 	t.Helper()
-	p.c.fatalf = t.Fatalf
+	p.c.Fatalf = t.Fatalf
 	var out []string
 	for {
-		pk := p.c.next()
-		if pk.name() == "end" {
+		pk := p.c.Next()
+		if pk.Name() == "end" {
 			return out
 		}
 		out = append(out, pk.Text)
-	}
-}
-
-// recv waits for a value on ch.
-func recv[T any](t testing.TB, ch <-chan T, what string) T {
-	t.Helper()
-	select {
-	case v := <-ch:
-		return v
-	case <-time.After(waitTimeout):
-		t.Fatalf("timed out waiting for %s", what)
-		var zero T
-		return zero
 	}
 }

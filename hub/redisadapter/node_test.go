@@ -134,10 +134,10 @@ var ackIDs atomic.Int64
 // acknowledgement's arguments.
 func call(t *testing.T, c *client, event string, args ...any) []json.RawMessage {
 	t.Helper()
-	c.fatalf = t.Fatalf
+	c.Fatalf = t.Fatalf
 	id := ackIDs.Add(1)
-	c.emit("/", id, event, args...)
-	p := c.next()
+	c.Emit("/", id, event, args...)
+	p := c.Next()
 	if p.Type != '3' || p.ID != id {
 		t.Fatalf("%s: got %q, want the ack %d", event, p.Text, id)
 	}
@@ -204,9 +204,9 @@ func testMixedCluster(t *testing.T, specific bool) {
 	waitServers(t, g.srv, "/", 2)
 
 	ctl := dial(t, nodeAddr) // drives the Node server
-	ctl.join("/", "")
+	ctl.Join("/", "")
 	n1 := dial(t, nodeAddr)
-	n1sid := n1.join("/", "")
+	n1sid := n1.Join("/", "")
 	var joined string
 	decode1(t, call(t, n1, "join", "r"), &joined)
 	g1 := join(t, g, "r")
@@ -214,31 +214,31 @@ func testMixedCluster(t *testing.T, specific bool) {
 
 	t.Run("siogate to Node room broadcast", func(t *testing.T) {
 		use(t, g1)
-		n1.fatalf = t.Fatalf
+		n1.Fatalf = t.Fatalf
 		if err := g.srv.To("r").Emit("from-go", "x", []byte{1, 2}); err != nil {
 			t.Fatal(err)
 		}
-		p := n1.expectEvent("from-go")
+		p := n1.ExpectEvent("from-go")
 		if p.Text != `51-["from-go","x",{"_placeholder":true,"num":0}]` || len(p.Atts) != 1 || !bytes.Equal(p.Atts[0], []byte{1, 2}) {
 			t.Fatalf("the Node client got %q %q", p.Text, p.Atts)
 		}
-		g1.c.expectEvent("from-go")
+		g1.c.ExpectEvent("from-go")
 	})
 
 	t.Run("Node to siogate room broadcast", func(t *testing.T) {
 		use(t, g1)
-		n1.fatalf = t.Fatalf
+		n1.Fatalf = t.Fatalf
 		call(t, ctl, "emit-room", "r", "from-node", map[string]any{"a": 1})
-		if p := g1.c.expectEvent("from-node"); p.Text != `2["from-node",{"a":1}]` {
+		if p := g1.c.ExpectEvent("from-node"); p.Text != `2["from-node",{"a":1}]` {
 			t.Fatalf("the siogate client got %q", p.Text)
 		}
-		n1.expectEvent("from-node")
+		n1.ExpectEvent("from-node")
 		call(t, ctl, "emit-room-binary", "r")
-		p := g1.c.expectEvent("from-node-binary")
+		p := g1.c.ExpectEvent("from-node-binary")
 		if p.Text != `51-["from-node-binary",{"_placeholder":true,"num":0},{"n":1}]` || !bytes.Equal(p.Atts[0], []byte{5, 6, 7}) {
 			t.Fatalf("the siogate client got %q %q", p.Text, p.Atts)
 		}
-		n1.expectEvent("from-node-binary")
+		n1.ExpectEvent("from-node-binary")
 	})
 
 	t.Run("fetchSockets from Node sees siogate sockets", func(t *testing.T) {
@@ -288,7 +288,7 @@ func testMixedCluster(t *testing.T, specific bool) {
 
 	t.Run("broadcast with acks from siogate", func(t *testing.T) {
 		use(t, g1)
-		n1.fatalf = t.Fatalf
+		n1.Fatalf = t.Fatalf
 		res := make(chan []*hub.Message, 1)
 		errs := make(chan error, 1)
 		go func() {
@@ -296,10 +296,10 @@ func testMixedCluster(t *testing.T, specific bool) {
 			res <- ms
 			errs <- err
 		}()
-		pn := n1.expectEvent("q")
-		n1.ack("/", pn.ID, "node says hi")
-		pg := g1.c.expectEvent("q")
-		g1.c.ack("/", pg.ID, "go says hi")
+		pn := n1.ExpectEvent("q")
+		n1.Ack("/", pn.ID, "node says hi")
+		pg := g1.c.ExpectEvent("q")
+		g1.c.Ack("/", pg.ID, "go says hi")
 		start := time.Now()
 		ms := recv(t, res, "EmitWithAck")
 		if err := recv(t, errs, "EmitWithAck error"); err != nil {
@@ -320,18 +320,18 @@ func testMixedCluster(t *testing.T, specific bool) {
 
 	t.Run("broadcast with acks from Node", func(t *testing.T) {
 		use(t, g1)
-		n1.fatalf = t.Fatalf
-		ctl.fatalf = t.Fatalf
+		n1.Fatalf = t.Fatalf
+		ctl.Fatalf = t.Fatalf
 		id := ackIDs.Add(1)
-		ctl.emit("/", id, "ask-room", "r")
-		pg := g1.c.expectEvent("q")
+		ctl.Emit("/", id, "ask-room", "r")
+		pg := g1.c.ExpectEvent("q")
 		if pg.Text[:1] != "2" || pg.ID < 0 {
 			t.Fatalf("the siogate client got %q (no ack id)", pg.Text)
 		}
-		g1.c.ack("/", pg.ID, "go", "ignored")
-		pn := n1.expectEvent("q")
-		n1.ack("/", pn.ID, "node")
-		p := ctl.next()
+		g1.c.Ack("/", pg.ID, "go", "ignored")
+		pn := n1.ExpectEvent("q")
+		n1.Ack("/", pn.ID, "node")
+		p := ctl.Next()
 		if p.Type != '3' || p.ID != id {
 			t.Fatalf("ctl got %q", p.Text)
 		}
@@ -391,12 +391,12 @@ func testMixedCluster(t *testing.T, specific bool) {
 	})
 
 	t.Run("disconnectSockets both ways", func(t *testing.T) {
-		n1.fatalf = t.Fatalf
+		n1.Fatalf = t.Fatalf
 		g.srv.In(n1sid).DisconnectSockets(true)
-		n1.waitClosed()
+		n1.WaitClosed()
 		g2 := join(t, g)
 		call(t, ctl, "disconnect-sockets", g2.sid)
-		g2.c.waitClosed()
+		g2.c.WaitClosed()
 	})
 
 	if st := g.bus.Stats(); st.RequestTimeouts != 0 || st.RequestFailures != 0 || st.DecodeErrors != 0 || st.PublishFailed != 0 {
@@ -414,7 +414,7 @@ func TestEmitter(t *testing.T) {
 		srv.Of("/chat")
 	})
 	g1, g2 := join(t, g, "r"), join(t, g, "r")
-	chatSid := g1.c.join("/chat", "")
+	chatSid := g1.c.Join("/chat", "")
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 	defer cancel()
 	if err := adapterOf(t, g.srv, "/chat").WaitReady(ctx); err != nil {
@@ -423,21 +423,21 @@ func TestEmitter(t *testing.T) {
 
 	runNode(t, "emitter.cjs", url, key, g2.sid)
 
-	p := g1.c.expectEvent("emitted")
+	p := g1.c.ExpectEvent("emitted")
 	if p.Text != `51-["emitted","to room",{"_placeholder":true,"num":0}]` || !bytes.Equal(p.Atts[0], []byte{1, 2}) {
 		t.Fatalf("g1 got %q %q", p.Text, p.Atts)
 	}
-	if p := g1.c.expectEvent("emitted"); p.Data != `["emitted","to room except sid"]` {
+	if p := g1.c.ExpectEvent("emitted"); p.Data != `["emitted","to room except sid"]` {
 		t.Fatalf("g1 got %q", p.Text)
 	}
-	if p := g1.c.expectEvent("emitted"); p.Text != `2/chat,["emitted","chat"]` {
+	if p := g1.c.ExpectEvent("emitted"); p.Text != `2/chat,["emitted","chat"]` {
 		t.Fatalf("g1 got %q (socket %s)", p.Text, chatSid)
 	}
-	if p := g1.c.expectEvent("emitted"); p.Data != `["emitted","last"]` {
+	if p := g1.c.ExpectEvent("emitted"); p.Data != `["emitted","last"]` {
 		t.Fatalf("g1 got %q", p.Text)
 	}
 	for _, want := range []string{`["emitted","to room",{"_placeholder":true,"num":0}]`, `["emitted","to sid"]`, `["emitted","last"]`} {
-		if p := g2.c.expectEvent("emitted"); p.Data != want {
+		if p := g2.c.ExpectEvent("emitted"); p.Data != want {
 			t.Fatalf("g2 got %q, want %s", p.Text, want)
 		}
 	}

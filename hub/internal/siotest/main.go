@@ -1,4 +1,4 @@
-package hub_test
+package siotest
 
 import (
 	"fmt"
@@ -9,10 +9,11 @@ import (
 	"time"
 )
 
-// TestMain fails the run if goroutines of siogate (server, reactor, test
-// client) outlive the tests: every test shuts its server down and closes
-// its clients, so nothing of ours may be left running.
-func TestMain(m *testing.M) {
+// Main runs the tests of a package and fails the run if goroutines of
+// siogate (servers, reactors, buses, test clients) outlive them: every test
+// shuts its servers down and closes its clients, so nothing of ours may be
+// left running. Call it from TestMain.
+func Main(m *testing.M) {
 	code := m.Run()
 	if code == 0 {
 		if leaked := leakedGoroutines(); leaked != "" {
@@ -24,7 +25,7 @@ func TestMain(m *testing.M) {
 }
 
 func leakedGoroutines() string {
-	deadline := time.Now().Add(waitTimeout)
+	deadline := time.Now().Add(WaitTimeout)
 	for {
 		var leaked []string
 		buf := make([]byte, 1<<20)
@@ -38,5 +39,18 @@ func leakedGoroutines() string {
 			return strings.Join(leaked, "\n\n")
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// Recv waits for a value on ch, failing the test after WaitTimeout.
+func Recv[T any](t testing.TB, ch <-chan T, what string) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(WaitTimeout):
+		t.Fatalf("timed out waiting for %s", what)
+		var zero T
+		return zero
 	}
 }

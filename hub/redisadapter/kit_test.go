@@ -1,0 +1,32 @@
+package redisadapter_test
+
+import (
+	"testing"
+
+	"github.com/siogate/siogate/hub/internal/siotest"
+)
+
+// The test kit under short names (see hub/internal/siotest).
+type (
+	client = siotest.Client
+	packet = siotest.Packet
+)
+
+const waitTimeout = siotest.WaitTimeout
+
+var (
+	startServer = siotest.StartServer
+	waitFor     = siotest.WaitFor
+	dial        = siotest.Dial
+	dialClient  = siotest.DialClient
+	parsePacket = siotest.ParsePacket
+	prefix      = siotest.Prefix
+	nspName     = siotest.NspName
+	idText      = siotest.IDText
+	mustJSON    = siotest.MustJSON
+)
+
+func recv[T any](t testing.TB, ch <-chan T, what string) T { return siotest.Recv(t, ch, what) }
+
+// TestMain fails the run when goroutines of siogate outlive the tests.
+func TestMain(m *testing.M) { siotest.Main(m) }
