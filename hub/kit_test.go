@@ -3,10 +3,10 @@ package hub_test
 import (
 	"testing"
 
-	"github.com/siogate/siogate/hub/internal/siotest"
+	"github.com/siogate/siogate/hub/siotest"
 )
 
-// The test kit under short names (see hub/internal/siotest).
+// The test kit under short names (see hub/siotest).
 type (
 	client = siotest.Client
 	packet = siotest.Packet

@@ -1,7 +1,8 @@
-// Package siotest is the Socket.IO test kit of siogate's own tests: a
-// strict WebSocket Engine.IO v4 / Socket.IO v5 client with every wait
-// bounded, a server starter and polling helpers. It is internal: it is not
-// an API, and it fails tests instead of returning errors.
+// Package siotest is a Socket.IO test kit for tests of hub servers and of
+// applications built on them, in the spirit of net/http/httptest: a strict
+// WebSocket Engine.IO v4 / Socket.IO v5 client whose every wait is bounded,
+// a server starter on 127.0.0.1 and a goroutine leak check. Its functions
+// fail the test instead of returning errors.
 package siotest
 
 import (
