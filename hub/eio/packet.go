@@ -4,7 +4,8 @@ import (
 	"encoding/base64"
 	"strconv"
 	"time"
-	"unicode/utf8"
+
+	"github.com/siogate/siogate/hub/sio"
 )
 
 // PacketType is the Engine.IO packet type, written on the wire as one ASCII
@@ -134,13 +135,13 @@ type Handshake struct {
 // An empty Upgrades is written as [] (never null).
 func AppendOpen(dst []byte, h Handshake) []byte {
 	dst = append(dst, `0{"sid":`...)
-	dst = appendJSONString(dst, h.SID)
+	dst = sio.AppendString(dst, h.SID)
 	dst = append(dst, `,"upgrades":[`...)
 	for i, u := range h.Upgrades {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		dst = appendJSONString(dst, u)
+		dst = sio.AppendString(dst, u)
 	}
 	dst = append(dst, `],"pingInterval":`...)
 	dst = strconv.AppendInt(dst, h.PingInterval.Milliseconds(), 10)
@@ -149,49 +150,4 @@ func AppendOpen(dst []byte, h Handshake) []byte {
 	dst = append(dst, `,"maxPayload":`...)
 	dst = strconv.AppendInt(dst, int64(h.MaxPayload), 10)
 	return append(dst, '}')
-}
-
-// appendJSONString appends s as a JSON string. Quotes, backslashes and
-// control characters are escaped; invalid UTF-8 becomes U+FFFD so that the
-// result is always valid JSON.
-func appendJSONString(dst []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c >= utf8.RuneSelf {
-			r, size := utf8.DecodeRuneInString(s[i:])
-			if r == utf8.RuneError && size == 1 {
-				dst = append(dst, s[start:i]...)
-				dst = append(dst, `\ufffd`...)
-				i++
-				start = i
-				continue
-			}
-			i += size
-			continue
-		}
-		if c >= 0x20 && c != '"' && c != '\\' {
-			i++
-			continue
-		}
-		dst = append(dst, s[start:i]...)
-		switch c {
-		case '"', '\\':
-			dst = append(dst, '\\', c)
-		case '\n':
-			dst = append(dst, '\\', 'n')
-		case '\r':
-			dst = append(dst, '\\', 'r')
-		case '\t':
-			dst = append(dst, '\\', 't')
-		default:
-			dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-		}
-		i++
-		start = i
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
 }
