@@ -83,6 +83,7 @@ type Conn struct {
 	closing    bool     // no more frames accepted; TCP closes when drained
 	closed     bool     // close callback ran; the fd must not be touched
 	backlogged bool     // kernel buffer was full; in the server's retry set
+	pending    bool     // in a flush shard's list (write behind)
 	reason     error    // why the connection ended (first one wins)
 	closeTCP   bool     // ask netpoll to close once the queue is empty
 }

@@ -40,6 +40,14 @@ type Options struct {
 	// retried (default 10 ms).
 	RetryInterval time.Duration
 
+	// InlineWrites makes Send write at once on the caller's goroutine
+	// instead of handing the socket to a flush goroutine (write behind,
+	// the default, which coalesces bursts into one writev per socket).
+	InlineWrites bool
+
+	// FlushWorkers is the number of flush goroutines (default GOMAXPROCS).
+	FlushWorkers int
+
 	// CloseTimeout bounds how long a closing socket may take to flush its
 	// close frame before TCP is closed anyway (default 2 s).
 	CloseTimeout time.Duration

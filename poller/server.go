@@ -50,6 +50,7 @@ type Server struct {
 	httpSrv   *http.Server
 	httpLn    *chanListener
 	backlog   backlogSet
+	flush     flushers
 	shards    [registryShards]registryShard
 	stats     counters
 	draining  atomic.Bool
@@ -73,6 +74,9 @@ func New(o Options) (*Server, error) {
 		s.shards[i].m = make(map[*Conn]struct{})
 	}
 	s.backlog.init(s)
+	if !o.InlineWrites {
+		s.flush.start(o.FlushWorkers)
+	}
 	s.httpLn = newChanListener()
 	handler := o.HTTP
 	if handler == nil {
@@ -170,6 +174,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		}
 		s.httpLn.Close()
 		s.backlog.stop()
+		if !s.opts.InlineWrites {
+			s.flush.stop()
+		}
 		s.wg.Wait()
 		if s.ownWheel {
 			s.wheel.Close()

@@ -104,8 +104,14 @@ func (c *Conn) enqueue(volatile bool, one []byte, group [][]byte) error {
 	}
 	c.out = append(c.out, group...)
 	c.queued += n
-	if !c.backlogged {
+	switch {
+	case c.backlogged:
+		// the retry loop writes it
+	case c.srv.opts.InlineWrites:
 		c.flushLocked()
+	case !c.pending:
+		c.pending = true
+		c.srv.flush.add(c)
 	}
 	closeNow := c.takeCloseLocked()
 	c.mu.Unlock()
