@@ -176,9 +176,13 @@ func (s *Session) sendWS(conn *poller.Conn, volatile bool, one *Outgoing, group 
 	case one != nil:
 		err = conn.Send(one.frame())
 	default:
-		frames := make([][]byte, len(group))
-		for i, m := range group {
-			frames[i] = m.frame()
+		var small [8][]byte // a binary packet and its attachments, usually
+		frames := small[:0]
+		if len(group) > len(small) {
+			frames = make([][]byte, 0, len(group))
+		}
+		for _, m := range group {
+			frames = append(frames, m.frame())
 		}
 		err = conn.SendGroup(volatile, frames)
 	}
