@@ -3,6 +3,7 @@ package hub
 import (
 	"encoding/json"
 	"errors"
+	"slices"
 	"sync"
 
 	"github.com/siogate/siogate/hub/eio"
@@ -27,14 +28,14 @@ type client struct {
 	asm   sio.Assembler
 
 	mu        sync.Mutex
-	sockets   map[string]*Socket // by namespace
-	connected bool               // joined a namespace at least once
+	sockets   []*Socket // one per joined namespace (usually one: no map)
+	connected bool      // joined a namespace at least once
 	closed    bool
 	override  Reason // reason to report instead of the Engine.IO one
 }
 
 func (s *Server) newClient(sess *eio.Session) *client {
-	c := &client{srv: s, sess: sess, sockets: make(map[string]*Socket, 1)}
+	c := &client{srv: s, sess: sess}
 	c.mailbox.Init(s.exec, s.opts.MaxMailbox)
 	c.timer.Init(c.onConnectTimeout)
 	s.wheel.Reset(&c.timer, s.opts.ConnectTimeout)
@@ -88,7 +89,16 @@ func (c *client) OnMessage(_ *eio.Session, data []byte, binary bool) {
 func (c *client) socket(nsp string) *Socket {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.sockets[nsp]
+	return c.socketLocked(nsp)
+}
+
+func (c *client) socketLocked(nsp string) *Socket {
+	for _, s := range c.sockets {
+		if s.nsp.name == nsp {
+			return s
+		}
+	}
+	return nil
 }
 
 func (c *client) onAck(p sio.Packet, atts [][]byte) {
@@ -137,7 +147,7 @@ func (c *client) handle(p sio.Packet, atts [][]byte) {
 
 func (c *client) connect(p sio.Packet) {
 	c.mu.Lock()
-	_, dup := c.sockets[p.Namespace]
+	dup := c.socketLocked(p.Namespace) != nil
 	closed := c.closed
 	c.mu.Unlock()
 	if closed {
@@ -157,9 +167,9 @@ func (c *client) connect(p sio.Packet) {
 	if len(auth) == 0 {
 		auth = Raw("{}")
 	}
-	s := &Socket{id: newSocketID(), nsp: nsp, client: c, hs: newHandshake(c.sess.Request(), auth)}
+	s := &Socket{id: newSocketID(), nsp: nsp, client: c, auth: auth}
 	c.mu.Lock()
-	c.sockets[p.Namespace] = s
+	c.sockets = append(c.sockets, s)
 	c.mu.Unlock()
 	nsp.add(s)
 	nsp.adapter.AddAll(s, nil)
@@ -195,8 +205,8 @@ func (c *client) drop(s *Socket) {
 	s.nsp.adapter.DelAll(s)
 	s.nsp.remove(s)
 	c.mu.Lock()
-	if c.sockets[s.nsp.name] == s {
-		delete(c.sockets, s.nsp.name)
+	if i := slices.Index(c.sockets, s); i >= 0 {
+		c.sockets = slices.Delete(c.sockets, i, i+1)
 	}
 	c.mu.Unlock()
 }
@@ -270,10 +280,7 @@ func (c *client) OnClose(_ *eio.Session, reason eio.Reason, err error) {
 	}
 	c.mailbox.Force(func() {
 		c.mu.Lock()
-		socks := make([]*Socket, 0, len(c.sockets))
-		for _, s := range c.sockets {
-			socks = append(socks, s)
-		}
+		socks := slices.Clone(c.sockets)
 		c.mu.Unlock()
 		for _, s := range socks {
 			c.leave(s, r)

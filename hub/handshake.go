@@ -35,7 +35,7 @@ func newHandshake(r *eio.Request, auth Raw) HandshakeInfo {
 		XDomain: r.Header.Get("Origin") != "",
 		Issued:  issued.UnixMilli(),
 		URL:     r.URL,
-		Query:   url.Values(r.Query),
+		Query:   r.Query(),
 		Auth:    auth,
 	}
 }

@@ -25,7 +25,7 @@ type Socket struct {
 	id     string
 	nsp    *Namespace
 	client *client
-	hs     HandshakeInfo
+	auth   Raw // the CONNECT payload ({} when empty)
 	acks   ackTable
 
 	mu         sync.Mutex
@@ -41,11 +41,12 @@ func (s *Socket) ID() string { return s.id }
 // Namespace returns the socket's namespace.
 func (s *Socket) Namespace() *Namespace { return s.nsp }
 
-// Handshake returns how the socket connected (query, headers, auth...).
-func (s *Socket) Handshake() HandshakeInfo { return s.hs }
+// Handshake returns how the socket connected (query, headers, auth...),
+// built from the Engine.IO request on each call.
+func (s *Socket) Handshake() HandshakeInfo { return newHandshake(s.client.sess.Request(), s.auth) }
 
 // Auth returns the auth payload of the CONNECT packet ({} when absent).
-func (s *Socket) Auth() Raw { return s.hs.Auth }
+func (s *Socket) Auth() Raw { return s.auth }
 
 // Transport returns "websocket" or "polling".
 func (s *Socket) Transport() string { return s.client.sess.Transport() }
@@ -264,7 +265,7 @@ func (s *Socket) info() SocketInfo {
 		data[k] = v
 	}
 	s.mu.Unlock()
-	return SocketInfo{ID: s.id, Handshake: s.hs, Rooms: s.Rooms(), Data: data}
+	return SocketInfo{ID: s.id, Handshake: s.Handshake(), Rooms: s.Rooms(), Data: data}
 }
 
 var reservedEvents = map[string]bool{

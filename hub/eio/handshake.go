@@ -111,7 +111,7 @@ func (s *Server) pollingHandshake(w http.ResponseWriter, r *http.Request, q url.
 		http.Error(w, "Server shutting down", http.StatusServiceUnavailable)
 		return
 	}
-	req := &Request{Transport: "polling", URL: r.URL.RequestURI(), Query: q, Header: r.Header.Clone(), RemoteAddr: r.RemoteAddr, Time: time.Now()}
+	req := &Request{Transport: "polling", URL: r.URL.RequestURI(), Header: r.Header.Clone(), RemoteAddr: r.RemoteAddr, Time: time.Now()}
 	if s.opts.CheckRequest != nil {
 		if err := s.opts.CheckRequest(req); err != nil {
 			s.stats.rejected.Add(1)
@@ -158,7 +158,7 @@ func (s *Server) Upgrade(r *poller.Request) (poller.Handler, error) {
 	if r.RemoteAddr != nil {
 		remote = r.RemoteAddr.String()
 	}
-	req := &Request{Transport: "websocket", URL: r.URI, Query: q, Header: r.Header, RemoteAddr: remote, Time: time.Now()}
+	req := &Request{Transport: "websocket", URL: r.URI, Header: r.Header, RemoteAddr: remote, Time: time.Now()}
 	if s.opts.CheckRequest != nil {
 		if err := s.opts.CheckRequest(req); err != nil {
 			s.stats.rejected.Add(1)

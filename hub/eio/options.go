@@ -3,6 +3,8 @@ package eio
 import (
 	"log/slog"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/siogate/siogate/poller"
@@ -85,8 +87,15 @@ func (o *Options) setDefaults() {
 type Request struct {
 	Transport  string // "polling" or "websocket"
 	URL        string // request target, e.g. /socket.io/?EIO=4&transport=polling
-	Query      map[string][]string
 	Header     http.Header
 	RemoteAddr string
 	Time       time.Time
+}
+
+// Query parses the query of URL. It is parsed on each call rather than kept,
+// which saves a map per session.
+func (r *Request) Query() url.Values {
+	_, raw, _ := strings.Cut(r.URL, "?")
+	q, _ := url.ParseQuery(raw)
+	return q
 }
