@@ -33,6 +33,7 @@ func configureNetpoll() {
 	configureOnce.Do(func() {
 		netpoll.LinkBufferCap = inputNodeSize
 		_ = netpoll.Configure(netpoll.Config{BufferSize: inputNodeSize})
+		shareNetpollBarrier()
 	})
 }
 
