@@ -92,6 +92,9 @@ func TestVolatileDroppedWhileBacklogged(t *testing.T) {
 		if err := conn.Send(big); err != nil {
 			t.Fatal(err)
 		}
+		// Writes are behind: let the flush goroutine take this frame (or
+		// find the kernel buffer full) before queueing the next.
+		waitFor(t, 2*time.Second, "flush", func() bool { return conn.QueuedBytes() < len(big) || srv.Stats().Backlogged > 0 })
 	}
 	if srv.Stats().Backlogged == 0 {
 		t.Fatal("socket never backlogged")
