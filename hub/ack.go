@@ -8,13 +8,19 @@ type ackTable struct {
 	m  map[int64]func(*Message)
 }
 
-func (t *ackTable) register(id int64, fn func(*Message)) {
+// register records the callback of id unless limit (>= 0) callbacks are
+// pending already; it reports whether it did.
+func (t *ackTable) register(id int64, fn func(*Message), limit int) bool {
 	t.mu.Lock()
+	defer t.mu.Unlock()
+	if limit >= 0 && len(t.m) >= limit {
+		return false
+	}
 	if t.m == nil {
 		t.m = make(map[int64]func(*Message))
 	}
 	t.m[id] = fn
-	t.mu.Unlock()
+	return true
 }
 
 func (t *ackTable) cancel(id int64) {

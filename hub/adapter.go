@@ -104,8 +104,9 @@ type Packet struct {
 	Args        [][]byte // raw JSON arguments
 	Attachments [][]byte
 
-	once sync.Once
-	out  []*eio.Outgoing
+	once   sync.Once
+	out    []*eio.Outgoing
+	offset string // recovery offset given by this node (recovery.go)
 }
 
 // NewEventPacket builds an EVENT packet for nsp.

@@ -75,6 +75,7 @@ func (b BroadcastOperator) Emit(event string, args ...any) error {
 	if err != nil {
 		return err
 	}
+	b.nsp.stampPacket(p, b.opts) // connection state recovery (recovery.go)
 	b.nsp.srv.stats.broadcasts.Add(1)
 	b.nsp.adapter.Broadcast(p, b.opts)
 	return nil

@@ -1,7 +1,6 @@
 package hub
 
 import (
-	"encoding/json"
 	"errors"
 	"slices"
 	"sync"
@@ -24,8 +23,9 @@ type client struct {
 	mailbox poller.Serial
 	timer   poller.Timer // connect timeout
 
-	asmMu sync.Mutex
-	asm   sio.Assembler
+	asmMu  sync.Mutex
+	asm    sio.Assembler
+	events eventBucket // Options.EventRate (limits.go)
 
 	mu        sync.Mutex
 	sockets   []*Socket // one per joined namespace (usually one: no map)
@@ -70,6 +70,7 @@ func (c *client) OnMessage(_ *eio.Session, data []byte, binary bool) {
 	c.asmMu.Unlock()
 	if err != nil {
 		c.srv.stats.parseErrors.Add(1)
+		c.srv.noteDecodeError(err)
 		c.sess.CloseWith(eio.ReasonParseError, err)
 		return
 	}
@@ -78,6 +79,10 @@ func (c *client) OnMessage(_ *eio.Session, data []byte, binary bool) {
 	}
 	if p.Type == sio.Ack || p.Type == sio.BinaryAck {
 		c.onAck(p, atts)
+		return
+	}
+	if (p.Type == sio.Event || p.Type == sio.BinaryEvent) && !c.allowEvent() {
+		c.rateLimited(p)
 		return
 	}
 	if err := c.mailbox.Submit(func() { c.handle(p, atts) }); err != nil {
@@ -167,22 +172,17 @@ func (c *client) connect(p sio.Packet) {
 	if len(auth) == 0 {
 		auth = Raw("{}")
 	}
-	s := &Socket{id: newSocketID(), nsp: nsp, client: c, auth: auth}
+	s := c.newSocket(nsp, auth) // in its namespace, recovered or new (recovery_connect.go)
 	c.mu.Lock()
 	c.sockets = append(c.sockets, s)
 	c.mu.Unlock()
-	nsp.add(s)
-	nsp.adapter.AddAll(s, nil)
 	if err := nsp.authorize(s, auth); err != nil {
 		c.srv.stats.connectRejects.Add(1)
 		c.drop(s)
 		_ = c.send(encodePacket(sio.ConnectError, p.Namespace, -1, "", [][]byte{connectErrorPayload(err)}, nil), false)
 		return
 	}
-	reply, _ := json.Marshal(struct {
-		SID string `json:"sid"`
-	}{s.id})
-	if err := s.finishConnect(encodePacket(sio.Connect, p.Namespace, -1, "", [][]byte{reply}, nil)); err != nil {
+	if err := s.finishConnect(encodePacket(sio.Connect, p.Namespace, -1, "", [][]byte{s.connectReply()}, nil)); err != nil {
 		c.drop(s)
 		return
 	}
@@ -217,11 +217,14 @@ func (c *client) leave(s *Socket, reason Reason) {
 	if !s.markDisconnected() {
 		return
 	}
+	saved := s.sessionToSave(reason) // connection state recovery (recovery.go)
 	c.drop(s)
+	c.srv.saveSession(saved)
 	s.acks.failAll()
 	c.srv.stats.sockets.Add(-1)
 	c.srv.stats.disconnect(reason)
 	s.nsp.disconnected(s, reason)
+	s.markLeft()
 }
 
 // submitLeave schedules leave on the mailbox (from any goroutine).

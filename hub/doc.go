@@ -60,6 +60,17 @@
 // payload element. Rooms live in the namespace's Adapter: the in-memory one
 // by default, a Redis one for several nodes.
 //
+// # Connection state recovery
+//
+// With Options.Recovery set, a socket that loses its connection (not one
+// that leaves on purpose) is kept for MaxDisconnectionDuration; when its
+// client comes back (the official clients send {pid, offset} by
+// themselves) it gets its id, rooms and data back and the broadcasts it
+// missed, in order, and Socket.Recovered reports it. Every recorded packet
+// carries its offset as one more last argument. The default MemoryStore
+// keeps the record in this process; hub/redisadapter.Store shares it
+// between nodes and restarts. See docs/recovery.md.
+//
 // # Running it
 //
 // ListenAndServe runs the server standalone on the reactor (both

@@ -23,6 +23,12 @@ var (
 	ErrMailboxFull = errors.New("hub: mailbox full")
 	// ErrServerClosed: the server is shut down.
 	ErrServerClosed = errors.New("hub: server closed")
+	// ErrTooManyRooms: a Join would put the socket in more than
+	// Options.MaxRoomsPerSocket rooms; it joined none of them.
+	ErrTooManyRooms = errors.New("hub: too many rooms for one socket")
+	// ErrTooManyPendingAcks: the socket already has Options.MaxPendingAcks
+	// acknowledgements awaited.
+	ErrTooManyPendingAcks = errors.New("hub: too many pending acknowledgements for one socket")
 )
 
 // ConnectError refuses a namespace connection: the client receives

@@ -196,9 +196,10 @@ func (a *MemoryAdapter) snapshot(opts BroadcastOptions, buf []*Socket) []*Socket
 // Broadcast implements Adapter.
 func (a *MemoryAdapter) Broadcast(p *Packet, opts BroadcastOptions) {
 	out := p.Outgoing()
+	off := p.replayedOffset(a.nsp.srv.opts.Recovery)
 	var n uint64
 	a.Select(opts, func(s *Socket) {
-		if s.sendOutgoing(out, opts.Volatile) == nil {
+		if s.sendStamped(out, opts.Volatile, off) == nil {
 			n++
 		}
 	})
@@ -210,7 +211,9 @@ func (a *MemoryAdapter) BroadcastWithAck(p *Packet, opts BroadcastOptions, onCou
 	out := p.Outgoing()
 	n := 0
 	a.Select(opts, func(s *Socket) {
-		s.acks.register(p.ID, onAck)
+		if s.registerAck(p.ID, onAck) != nil {
+			return // at MaxPendingAcks: not reached, not waited for
+		}
 		if s.sendOutgoing(out, opts.Volatile) == nil {
 			n++
 		} else {

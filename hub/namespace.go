@@ -146,7 +146,10 @@ func (n *Namespace) remove(s *Socket) {
 // authorize runs the middlewares and the connect handler.
 func (n *Namespace) authorize(s *Socket, auth Raw) (err error) {
 	n.mu.RLock()
-	chain := append([]ConnectHandler(nil), n.middlewares...)
+	var chain []ConnectHandler
+	if !s.skipsMiddlewares() { // a recovered socket (recovery_connect.go)
+		chain = append(chain, n.middlewares...)
+	}
 	if n.onConnect != nil {
 		chain = append(chain, n.onConnect)
 	}

@@ -2,6 +2,7 @@ package hub
 
 import (
 	"log/slog"
+	"net/netip"
 	"time"
 )
 
@@ -31,6 +32,32 @@ type Options struct {
 	MaxMailbox int
 	// Workers bounds the goroutines running handlers (default 10,000).
 	Workers int
+
+	// MaxConnections, MaxConnectionsPerIP, HandshakeRate, HandshakeBurst
+	// and TrustedProxies are the Engine.IO admission limits (see
+	// eio.Options; 0: no limit): a handshake over them gets 503 or 429 and
+	// the Engine.IO error JSON.
+	MaxConnections, MaxConnectionsPerIP int
+	HandshakeRate                       float64
+	HandshakeBurst                      int
+	TrustedProxies                      []netip.Prefix
+	// EventRate caps the events per second one connection may send (0: no
+	// limit), a token bucket of EventBurst tokens (default: the rate
+	// rounded up); EventRatePolicy says what happens to an event over it
+	// (default RateAckError).
+	EventRate       float64
+	EventBurst      int
+	EventRatePolicy RatePolicy
+	// MaxRoomsPerSocket caps the rooms one socket may be in, its own id
+	// room not counted (default 1024; negative: no limit). Join returns
+	// ErrTooManyRooms past it.
+	MaxRoomsPerSocket int
+	// MaxPendingAcks caps the acknowledgements the server awaits from one
+	// socket at a time (default 1024; negative: no limit). EmitWithAck
+	// returns ErrTooManyPendingAcks past it; a broadcast with acks skips
+	// the socket.
+	MaxPendingAcks int
+
 	// DisablePolling, DisableWebSocket turn a transport off.
 	DisablePolling, DisableWebSocket bool
 	// AllowedOrigins lists origins accepted for CORS and WebSocket handshakes
@@ -43,6 +70,11 @@ type Options struct {
 	AckTimeout time.Duration
 	// NewAdapter builds the adapter of each namespace (default: in-memory).
 	NewAdapter func(nsp *Namespace) Adapter
+	// Recovery turns connection state recovery on (nil: off, as in Node):
+	// sockets that lose their connection get their id, rooms, data and
+	// missed packets back when they return in time (recovery.go,
+	// docs/recovery.md).
+	Recovery *RecoveryOptions
 	// Logger; nil: silent.
 	Logger *slog.Logger
 }
@@ -69,4 +101,6 @@ func (o *Options) setDefaults() {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
+	o.setLimitDefaults()
+	o.setRecoveryDefaults()
 }

@@ -16,4 +16,5 @@ const (
 	ReasonServerDisconnect Reason = "server namespace disconnect" // Socket.Disconnect(false)
 	ReasonForcedServer     Reason = "forced server close"         // Socket.Disconnect(true)
 	ReasonSlowConsumer     Reason = "slow consumer"               // outbound queue limit hit
+	ReasonRateLimited      Reason = "rate limited"                // over Options.EventRate with RateDisconnect
 )

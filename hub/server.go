@@ -17,11 +17,12 @@ import (
 // Server's own On/OnConnect/Emit/To... act on "/"), then either run it
 // standalone (ListenAndServe) or mount it (ServeHTTP + Upgrade).
 type Server struct {
-	opts  Options
-	eio   *eio.Server
-	wheel *poller.Wheel
-	exec  *poller.Executor
-	stats counters
+	opts      Options
+	eio       *eio.Server
+	wheel     *poller.Wheel
+	exec      *poller.Executor
+	stats     counters
+	joinLocks joinLocks // MaxRoomsPerSocket checks (limits.go)
 
 	createMu sync.Mutex // serializes dynamic namespace creation
 	mu       sync.RWMutex
@@ -44,6 +45,9 @@ type dynamicNamespace struct {
 // New builds a server from o (defaults filled in).
 func New(o Options) (*Server, error) {
 	o.setDefaults()
+	if err := o.checkLimits(); err != nil {
+		return nil, err
+	}
 	s := &Server{opts: o, nsps: make(map[string]*Namespace)}
 	s.wheel = poller.NewWheel(0)
 	ex, err := poller.NewExecutor(poller.ExecutorOptions{Workers: o.Workers, OnPanic: func(v any) {
@@ -55,19 +59,24 @@ func New(o Options) (*Server, error) {
 	}
 	s.exec = ex
 	s.eio, err = eio.New(eio.Options{
-		Path:             o.Path,
-		PingInterval:     o.PingInterval,
-		PingTimeout:      o.PingTimeout,
-		UpgradeTimeout:   o.UpgradeTimeout,
-		MaxPayload:       o.MaxPayload,
-		MaxQueuedBytes:   o.MaxQueuedBytes,
-		DisablePolling:   o.DisablePolling,
-		DisableWebSocket: o.DisableWebSocket,
-		AllowedOrigins:   o.AllowedOrigins,
-		AllowCredentials: o.AllowCredentials,
-		Wheel:            s.wheel,
-		Logger:           o.Logger,
-		OnSession:        func(sess *eio.Session) eio.Handler { return s.newClient(sess) },
+		Path:                o.Path,
+		PingInterval:        o.PingInterval,
+		PingTimeout:         o.PingTimeout,
+		UpgradeTimeout:      o.UpgradeTimeout,
+		MaxPayload:          o.MaxPayload,
+		MaxQueuedBytes:      o.MaxQueuedBytes,
+		DisablePolling:      o.DisablePolling,
+		DisableWebSocket:    o.DisableWebSocket,
+		AllowedOrigins:      o.AllowedOrigins,
+		AllowCredentials:    o.AllowCredentials,
+		MaxConnections:      o.MaxConnections,
+		MaxConnectionsPerIP: o.MaxConnectionsPerIP,
+		HandshakeRate:       o.HandshakeRate,
+		HandshakeBurst:      o.HandshakeBurst,
+		TrustedProxies:      o.TrustedProxies,
+		Wheel:               s.wheel,
+		Logger:              o.Logger,
+		OnSession:           func(sess *eio.Session) eio.Handler { return s.newClient(sess) },
 	})
 	if err != nil {
 		_ = ex.Close(0)

@@ -27,12 +27,19 @@ type Socket struct {
 	client *client
 	auth   Raw // the CONNECT payload ({} when empty)
 	acks   ackTable
+	// pid is the private session id of connection state recovery ("" when
+	// off); recovered: this socket was restored (recovery.go).
+	pid       string
+	recovered bool
 
 	mu         sync.Mutex
 	state      socketState
-	leaveAfter bool              // Disconnect(false) while connecting: leave right after the CONNECT reply
-	pending    [][]*eio.Outgoing // sends made while connecting, flushed after the CONNECT reply
+	leaveAfter bool          // Disconnect(false) while connecting: leave right after the CONNECT reply
+	left       bool          // leave has finished (disconnect handler run)
+	pending    []pendingSend // sends made while connecting, flushed after the CONNECT reply
 	data       map[string]any
+	leftCh     chan struct{} // closed when left is set; made on demand (recovery_connect.go)
+	replayed   *replaySet    // offsets just replayed to a recovered socket (recovery_connect.go)
 }
 
 // ID returns the socket id (distinct from the Engine.IO session id).
@@ -86,7 +93,7 @@ func (s *Socket) Emit(event string, args ...any) error {
 	if err != nil {
 		return err
 	}
-	return s.sendOutgoing(encodePacket(sio.Event, s.nsp.name, -1, event, raw, atts), false)
+	return s.emitRecorded(event, raw, atts)
 }
 
 // EmitRaw sends an event whose arguments are raw JSON (placeholders in raw
@@ -95,7 +102,14 @@ func (s *Socket) EmitRaw(event string, raw [][]byte, atts [][]byte) error {
 	if isReserved(event) {
 		return ErrReservedEvent
 	}
-	return s.sendOutgoing(encodePacket(sio.Event, s.nsp.name, -1, event, raw, atts), false)
+	return s.emitRecorded(event, raw, atts)
+}
+
+// emitRecorded sends an EVENT without ack; with recovery on it is recorded
+// and carries its offset, as Node routes such emits through the adapter.
+func (s *Socket) emitRecorded(event string, raw, atts [][]byte) error {
+	raw, off := s.nsp.withOffset(event, raw, atts, BroadcastOptions{Rooms: []string{s.id}})
+	return s.sendStamped(encodePacket(sio.Event, s.nsp.name, -1, event, raw, atts), false, off)
 }
 
 // EmitVolatile is Emit for an event that may be dropped when the client
@@ -116,7 +130,9 @@ func (s *Socket) Send(args ...any) error { return s.Emit("message", args...) }
 
 // EmitWithAck emits an event with an ack id and waits for the client's
 // acknowledgement until ctx is done (or Options.AckTimeout when ctx has no
-// deadline). It may be called from a handler of this same socket.
+// deadline). It may be called from a handler of this same socket. It
+// fails at once with ErrTooManyPendingAcks when Options.MaxPendingAcks
+// acknowledgements are already awaited from the socket.
 func (s *Socket) EmitWithAck(ctx context.Context, event string, args ...any) (*Message, error) {
 	if isReserved(event) {
 		return nil, ErrReservedEvent
@@ -132,7 +148,9 @@ func (s *Socket) EmitWithAck(ctx context.Context, event string, args ...any) (*M
 	}
 	id := s.nsp.nextID()
 	ch := make(chan *Message, 1)
-	s.acks.register(id, func(m *Message) { ch <- m })
+	if err := s.registerAck(id, func(m *Message) { ch <- m }); err != nil {
+		return nil, err
+	}
 	if err := s.sendOutgoing(encodePacket(sio.Event, s.nsp.name, id, event, raw, atts), false); err != nil {
 		s.acks.cancel(id)
 		return nil, err
@@ -149,12 +167,15 @@ func (s *Socket) EmitWithAck(ctx context.Context, event string, args ...any) (*M
 	}
 }
 
-// Join adds the socket to rooms.
-func (s *Socket) Join(rooms ...string) {
+// Join adds the socket to rooms, all or none: it returns ErrTooManyRooms
+// (and joins none) when that would put the socket in more than
+// Options.MaxRoomsPerSocket rooms, and ErrDisconnected when the socket has
+// left its namespace.
+func (s *Socket) Join(rooms ...string) error {
 	if !s.Connected() {
-		return
+		return ErrDisconnected
 	}
-	s.nsp.adapter.AddAll(s, rooms)
+	return s.joinLimited(rooms)
 }
 
 // Leave removes the socket from a room.
@@ -205,14 +226,24 @@ func (s *Socket) Disconnect(close bool) {
 
 // sendOutgoing queues the messages of one packet for this client.
 func (s *Socket) sendOutgoing(out []*eio.Outgoing, volatile bool) error {
+	return s.sendStamped(out, volatile, "")
+}
+
+// sendStamped is sendOutgoing for a packet carrying recovery offset
+// offset ("" for none).
+func (s *Socket) sendStamped(out []*eio.Outgoing, volatile bool, offset string) error {
 	s.mu.Lock()
+	if s.replayed != nil && offset != "" && s.replayedLocked(offset) {
+		s.mu.Unlock()
+		return nil // the recovery replay had it (recovery_connect.go)
+	}
 	switch s.state {
 	case socketDisconnected, socketLeaving:
 		s.mu.Unlock()
 		return ErrDisconnected
 	case socketConnecting:
 		if !volatile {
-			s.pending = append(s.pending, out)
+			s.pending = append(s.pending, pendingSend{out: out, offset: offset})
 		}
 		s.mu.Unlock()
 		return nil
@@ -236,8 +267,8 @@ func (s *Socket) finishConnect(reply []*eio.Outgoing) error {
 	if err := s.client.send(reply, false); err != nil {
 		return err
 	}
-	for _, out := range s.pending {
-		if err := s.client.send(out, false); err != nil {
+	for _, p := range s.pending {
+		if err := s.client.send(p.out, false); err != nil {
 			return err
 		}
 	}

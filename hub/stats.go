@@ -14,12 +14,14 @@ type counters struct {
 	slowConsumers, connectRejects  atomic.Uint64
 	connectTimeouts, handlerPanics atomic.Uint64
 	disconnects                    [len(reasonList)]atomic.Uint64
+	limits                         limitCounters
+	recovery                       recoveryCounters // recovery.go
 }
 
 var reasonList = [...]Reason{
 	ReasonTransportClose, ReasonTransportError, ReasonPingTimeout, ReasonParseError,
 	ReasonForcedClose, ReasonShutdown, ReasonClientDisconnect, ReasonServerDisconnect,
-	ReasonForcedServer, ReasonSlowConsumer,
+	ReasonForcedServer, ReasonSlowConsumer, ReasonRateLimited,
 }
 
 func (c *counters) disconnect(r Reason) {
@@ -47,6 +49,8 @@ type Stats struct {
 	ConnectTimeouts  uint64            // connections that joined no namespace in time
 	HandlerPanics    uint64            // recovered handler panics
 	Disconnects      map[Reason]uint64 // sockets disconnected, by reason
+	Limited          map[Limit]uint64  // limit hits, by limit (limits.go)
+	Recovery         RecoveryStats     // connection state recovery (recovery.go)
 }
 
 // Stats returns a snapshot of the counters.
@@ -67,6 +71,8 @@ func (s *Server) Stats() Stats {
 		ConnectTimeouts:  c.connectTimeouts.Load(),
 		HandlerPanics:    c.handlerPanics.Load(),
 		Disconnects:      make(map[Reason]uint64, len(reasonList)),
+		Limited:          s.limitStats(),
+		Recovery:         c.recovery.snapshot(),
 	}
 	for i, r := range reasonList {
 		st.Disconnects[r] = c.disconnects[i].Load()

@@ -13,7 +13,7 @@ func TestStats(t *testing.T) {
 	srv.Of("/no").Use(func(*hub.Socket, hub.Raw) error { return &hub.ConnectError{Message: "no"} })
 
 	st := srv.Stats()
-	if st.Clients != 0 || st.Sockets != 0 || st.EventsIn != 0 || st.Broadcasts != 0 || len(st.Disconnects) != 10 {
+	if st.Clients != 0 || st.Sockets != 0 || st.EventsIn != 0 || st.Broadcasts != 0 || len(st.Disconnects) != 11 {
 		t.Fatalf("fresh server: %+v", st)
 	}
 	for r, n := range st.Disconnects {

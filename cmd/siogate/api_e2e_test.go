@@ -52,7 +52,8 @@ func TestUserReachableThroughAPI(t *testing.T) {
 	}
 	for _, id := range []string{"a", "b"} {
 		ev := pp.next(id, "event", 5*time.Second)
-		if ev.Event != "news" || len(ev.Args) != 2 || !jsonEq(ev.Args[0], []byte(`{"n":1}`)) || !jsonEq(ev.Args[1], []byte(`"two"`)) {
+		// A third argument: the connection state recovery offset (-recovery is on by default).
+		if ev.Event != "news" || len(ev.Args) != 3 || !jsonEq(ev.Args[0], []byte(`{"n":1}`)) || !jsonEq(ev.Args[1], []byte(`"two"`)) {
 			t.Errorf("socket %s got %+v", id, ev)
 		}
 	}

@@ -53,6 +53,14 @@ type config struct {
 	webhookQueue       int
 	webhookRetries     int
 	webhookFailOpen    bool
+
+	limits limitsConfig // limits.go
+
+	recovery                 bool // connection state recovery (docs/recovery.md)
+	recoveryMaxDisconnection time.Duration
+
+	chat        bool // serve the chat page at / and its namespace
+	chatHistory int  // messages kept per chat room
 }
 
 const usageHeader = `siogate: a Socket.IO v4 gateway (Engine.IO v4 + Socket.IO v5, WebSocket and
@@ -118,6 +126,14 @@ func parseConfig(args []string, out io.Writer) (config, error) {
 	fs.IntVar(&c.webhookRetries, "webhook-retries", 2, "retries of a failed disconnect notification (connect and events are never retried)")
 	fs.BoolVar(&c.webhookFailOpen, "webhook-fail-open", false, "accept connections when the connect webhook cannot be reached (default: refuse them)")
 
+	fs.BoolVar(&c.chat, "chat", true, "serve the chat app at / on the namespace "+chatNamespace+" (docs/chat.md); -chat=false for a pure gateway")
+	fs.IntVar(&c.chatHistory, "chat-history", 50, "messages of each chat room replayed to a member who joins (0: none)")
+
+	fs.BoolVar(&c.recovery, "recovery", true, "connection state recovery: a client that reconnects within -recovery-max-disconnection gets its socket id, rooms and missed broadcasts back (stored in memory, or in Redis with -redis-url); recorded packets carry their offset as one more last argument (docs/recovery.md)")
+	fs.DurationVar(&c.recoveryMaxDisconnection, "recovery-max-disconnection", 2*time.Minute, "how long a disconnected socket can be recovered")
+
+	checkLimits := c.limits.addFlags(fs)
+
 	fs.VisitAll(func(f *flag.Flag) { f.Usage += " (env " + envName(f.Name) + ")" })
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), usageHeader)
@@ -167,6 +183,9 @@ func parseConfig(args []string, out io.Writer) (config, error) {
 	c.apiKeys = splitList(apiKeys)
 	c.apiMaxBody = int64(apiMaxBody)
 	c.webhookEvents = splitList(hookEvents)
+	if err := checkLimits(); err != nil {
+		return c, err
+	}
 
 	if err := c.logLevel.UnmarshalText([]byte(level)); err != nil {
 		return c, fmt.Errorf("-log-level: %w", err)
@@ -188,6 +207,10 @@ func parseConfig(args []string, out io.Writer) (config, error) {
 		return c, errors.New("-api-max-body and -api-max-ack-timeout must be positive")
 	case c.webhookTimeout <= 0 || c.webhookConcurrency <= 0 || c.webhookQueue <= 0 || c.webhookRetries < 0:
 		return c, errors.New("-webhook-timeout, -webhook-concurrency and -webhook-queue must be positive, -webhook-retries not negative")
+	case c.recovery && c.recoveryMaxDisconnection <= 0:
+		return c, errors.New("-recovery-max-disconnection must be positive")
+	case c.chatHistory < 0:
+		return c, errors.New("-chat-history must not be negative")
 	}
 	if c.drainSpread > c.shutdownTimeout/2 {
 		c.drainSpread = c.shutdownTimeout / 2

@@ -37,6 +37,11 @@ func (g *gateway) drain(ctx context.Context) error {
 	if err := g.srv.Shutdown(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("hub: %w", err))
 	}
+	if g.store != nil { // after the hub, which saved the sessions; before the bus, which owns the client
+		if err := g.store.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("recovery store: %w", err))
+		}
+	}
 	if g.bus != nil {
 		if err := g.bus.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("redis: %w", err))

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/siogate/siogate/cmd/siogate/chat"
 	"github.com/siogate/siogate/hub"
 	"github.com/siogate/siogate/hub/eio"
 	"github.com/siogate/siogate/hub/redisadapter"
@@ -29,8 +30,10 @@ type gateway struct {
 	reactor *poller.Server
 	auth    *authenticator
 	origins originPolicy
-	hooks   *webhooks         // nil without -webhook-url
-	bus     *redisadapter.Bus // nil without -redis-url
+	hooks   *webhooks           // nil without -webhook-url
+	bus     *redisadapter.Bus   // nil without -redis-url
+	store   *redisadapter.Store // recovery in Redis: nil without -redis-url or with -recovery=false
+	chat    *chat.Chat          // nil with -chat=false
 	metrics *metrics
 	apiKeys [][]byte
 	logger  *slog.Logger
@@ -64,7 +67,18 @@ func newGateway(cfg config, logger *slog.Logger) (*gateway, error) {
 		}
 		newAdapter = g.bus.NewAdapter
 	}
-	g.srv, err = hub.New(hub.Options{
+	var recovery *hub.RecoveryOptions
+	if cfg.recovery {
+		recovery = &hub.RecoveryOptions{MaxDisconnectionDuration: cfg.recoveryMaxDisconnection}
+		if g.bus != nil { // sessions and packets in Redis: sockets recover on any node, and across restarts
+			g.store, err = redisadapter.NewStore(redisadapter.StoreOptions{Client: g.bus.Client(), Logger: logger})
+			if err != nil {
+				return nil, fmt.Errorf("recovery store: %w", err)
+			}
+			recovery.Store = g.store
+		}
+	}
+	g.srv, err = hub.New(cfg.limits.apply(hub.Options{
 		NewAdapter:     newAdapter,
 		Path:           cfg.path,
 		PingInterval:   cfg.pingInterval,
@@ -77,7 +91,8 @@ func newGateway(cfg config, logger *slog.Logger) (*gateway, error) {
 		// for it; the same-host default is checked in front (socketIOGate).
 		AllowedOrigins: cfg.allowedOrigins,
 		Logger:         logger,
-	})
+		Recovery:       recovery,
+	}))
 	if err != nil {
 		return nil, err
 	}
@@ -86,6 +101,17 @@ func newGateway(cfg config, logger *slog.Logger) (*gateway, error) {
 		n := g.srv.Of(name)
 		g.setupNamespace(n)
 		g.nsps[n.Name()] = n
+	}
+	if cfg.chat {
+		if err := g.setupChat(); err != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			defer cancel()
+			_ = g.srv.Shutdown(ctx)
+			if g.hooks != nil {
+				_ = g.hooks.Close(ctx)
+			}
+			return nil, err
+		}
 	}
 	g.metrics.reg.MustRegister(newStatsCollector(g))
 	eo := g.srv.Engine().Options()
@@ -120,7 +146,11 @@ func (g *gateway) routes() http.Handler {
 	mux.HandleFunc("GET /readyz", g.readyz)
 	mux.Handle("GET /metrics", g.metrics.handlerHTTP())
 	mux.Handle("/api/", g.api())
-	mux.HandleFunc("GET /{$}", g.index)
+	if g.chat != nil {
+		mux.Handle("/", g.chat.Handler()) // the page at / and its files (GET only)
+	} else {
+		mux.HandleFunc("GET /{$}", g.index)
+	}
 	return mux
 }
 

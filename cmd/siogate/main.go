@@ -18,6 +18,8 @@
 //   - An origin policy (same host by default) against cross-site WebSocket
 //     hijacking.
 //   - Graceful drain on SIGTERM/SIGINT (docs/operations.md).
+//   - The chat app at / on the namespace /chat (package chat, docs/chat.md);
+//     -chat=false turns it off.
 //
 // Every setting is a flag and an environment variable (SIOGATE_ADDR for
 // -addr, and so on).

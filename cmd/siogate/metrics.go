@@ -144,6 +144,7 @@ var statDefs = []statDef{
 	{"siogate_backlogged_sockets", "WebSockets waiting for kernel buffer space.", nil},
 	{"siogate_volatile_dropped_total", "Volatile messages dropped for clients that could not take them.", nil},
 	{"siogate_slow_consumers_total", "Connections closed because their outbound queue passed -max-queued.", nil},
+	{"siogate_limit_hits_total", "Handshakes, events, joins and acks refused, or connections closed, by the limit that tripped (docs/security.md).", []string{"limit"}},
 	{"siogate_disconnects_total", "Sockets disconnected, by reason.", []string{"reason"}},
 	{"siogate_engineio_closed_total", "Engine.IO connections closed, by reason.", []string{"reason"}},
 	{"siogate_engineio_sessions_opened_total", "Engine.IO connections opened.", nil},
@@ -164,6 +165,10 @@ var statDefs = []statDef{
 	{"siogate_webhook_waiting", "Webhook calls waiting for a free slot.", nil},
 	{"siogate_webhook_queued_notifications", "Disconnect notifications queued for the backend.", nil},
 	{"siogate_draining", "1 while the gateway drains (readyz answers 503).", nil},
+	{"siogate_recovery_sessions_saved_total", "Sessions saved for connection state recovery (sockets that lost their connection).", nil},
+	{"siogate_recovery_attempts_total", "Reconnections presenting a recovery session, by outcome: recovered, unknown (no such session, or expired), stale (offset no longer stored), error (store failed).", []string{"outcome"}},
+	{"siogate_recovery_replayed_total", "Missed packets replayed to recovered sockets.", nil},
+	{"siogate_recovery_store_errors_total", "Packets sent without a recovery offset and sessions not saved because the store failed.", nil},
 }
 
 func newStatsCollector(g *gateway) *statsCollector {
@@ -224,6 +229,12 @@ func (c *statsCollector) Collect(ch chan<- prometheus.Metric) {
 	gauge("siogate_backlogged_sockets", float64(ps.Backlogged))
 	counter("siogate_volatile_dropped_total", es.DroppedVolatile)
 	counter("siogate_slow_consumers_total", hs.SlowConsumers)
+	for l, v := range hs.Limited {
+		counter("siogate_limit_hits_total", v, string(l))
+	}
+	for l, v := range es.Limited {
+		counter("siogate_limit_hits_total", v, string(l))
+	}
 	for r, v := range hs.Disconnects {
 		counter("siogate_disconnects_total", v, reasonLabel(string(r)))
 	}
@@ -258,6 +269,14 @@ func (c *statsCollector) Collect(ch chan<- prometheus.Metric) {
 		draining = 1
 	}
 	gauge("siogate_draining", draining)
+	rs := hs.Recovery // docs/recovery.md
+	counter("siogate_recovery_sessions_saved_total", rs.Saved)
+	counter("siogate_recovery_attempts_total", rs.Recovered, "recovered")
+	counter("siogate_recovery_attempts_total", rs.Unknown, "unknown")
+	counter("siogate_recovery_attempts_total", rs.Stale, "stale")
+	counter("siogate_recovery_attempts_total", rs.Errors, "error")
+	counter("siogate_recovery_replayed_total", rs.Replayed)
+	counter("siogate_recovery_store_errors_total", rs.AppendErrors+rs.SaveErrors)
 }
 
 // reasonLabel turns a Socket.IO reason ("transport close") into a label

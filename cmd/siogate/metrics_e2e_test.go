@@ -82,7 +82,7 @@ func TestMetrics(t *testing.T) {
 	}
 
 	// Low cardinality: no siogate metric is labelled by socket, room or user.
-	allowed := map[string]bool{"namespace": true, "transport": true, "reason": true, "kind": true, "outcome": true, "route": true, "code": true}
+	allowed := map[string]bool{"namespace": true, "transport": true, "reason": true, "kind": true, "outcome": true, "route": true, "code": true, "limit": true}
 	for name, mf := range after {
 		if !strings.HasPrefix(name, "siogate_") {
 			continue

@@ -47,7 +47,8 @@ func TestTwoGatewaysOnRedis(t *testing.T) {
 			t.Fatalf("emit: %d %s", r.status, r.raw)
 		}
 		if ev, ok := pp.take("b", time.Second, "event"); ok {
-			if ev.Event != "cross" || len(ev.Args) != 1 || !jsonEq(ev.Args[0], []byte(`"hi"`)) {
+			// A second argument: the recovery offset (-recovery is on by default).
+			if ev.Event != "cross" || len(ev.Args) != 2 || !jsonEq(ev.Args[0], []byte(`"hi"`)) {
 				t.Fatalf("ben got %+v", ev)
 			}
 			break

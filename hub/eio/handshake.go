@@ -112,8 +112,13 @@ func (s *Server) pollingHandshake(w http.ResponseWriter, r *http.Request, q url.
 		return
 	}
 	req := &Request{Transport: "polling", URL: r.URL.RequestURI(), Header: r.Header.Clone(), RemoteAddr: r.RemoteAddr, Time: time.Now()}
+	if le := s.admitRequest(req); le != nil {
+		le.write(w)
+		return
+	}
 	if s.opts.CheckRequest != nil {
 		if err := s.opts.CheckRequest(req); err != nil {
+			s.unadmit(req)
 			s.stats.rejected.Add(1)
 			writeHandshakeError(w, &HandshakeError{Code: CodeForbidden})
 			return
@@ -159,8 +164,12 @@ func (s *Server) Upgrade(r *poller.Request) (poller.Handler, error) {
 		remote = r.RemoteAddr.String()
 	}
 	req := &Request{Transport: "websocket", URL: r.URI, Header: r.Header, RemoteAddr: remote, Time: time.Now()}
+	if le := s.admitRequest(req); le != nil {
+		return nil, le.httpError()
+	}
 	if s.opts.CheckRequest != nil {
 		if err := s.opts.CheckRequest(req); err != nil {
+			s.unadmit(req)
 			s.stats.rejected.Add(1)
 			return nil, handshakeHTTPError(&HandshakeError{Code: CodeForbidden})
 		}

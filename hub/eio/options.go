@@ -2,7 +2,9 @@ package eio
 
 import (
 	"log/slog"
+	"math"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -38,6 +40,24 @@ type Options struct {
 	DisablePolling, DisableWebSocket bool
 	// DisableUpgrades keeps polling sessions on polling.
 	DisableUpgrades bool
+
+	// MaxConnections caps the open sessions (0: no limit). A handshake over
+	// it is refused with 503 {"code":4,"message":"Too many connections"}.
+	MaxConnections int
+	// MaxConnectionsPerIP caps the open sessions of one client address (see
+	// Server.ClientIP; 0: no limit). Over it: 429 {"code":4,"message":"Too
+	// many connections from this address"}.
+	MaxConnectionsPerIP int
+	// HandshakeRate caps new sessions per second from one client address
+	// (0: no limit), a token bucket of HandshakeBurst tokens (default: the
+	// rate rounded up). Over it: 429 {"code":4,"message":"Too many
+	// handshakes from this address"} with Retry-After. At most 65,536
+	// addresses are tracked; forgetting one only gives it a full bucket.
+	HandshakeRate  float64
+	HandshakeBurst int
+	// TrustedProxies lists the proxies whose X-Forwarded-For is believed
+	// (see Server.ClientIP; empty: the TCP peer is the client).
+	TrustedProxies []netip.Prefix
 
 	// AllowedOrigins lists the origins accepted for cross-origin polling
 	// (CORS) and for WebSocket handshakes; "*" accepts any. Empty: every
@@ -77,6 +97,9 @@ func (o *Options) setDefaults() {
 	}
 	if o.MaxQueuedBytes <= 0 {
 		o.MaxQueuedBytes = 1 << 20
+	}
+	if o.HandshakeRate > 0 && o.HandshakeBurst <= 0 {
+		o.HandshakeBurst = int(math.Ceil(o.HandshakeRate))
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)

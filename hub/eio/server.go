@@ -22,6 +22,7 @@ type Server struct {
 	count     atomic.Int64
 	draining  atomic.Bool
 	stats     counters
+	adm       admission // per-address limits (limits.go)
 	closeOnce sync.Once
 }
 
@@ -47,7 +48,11 @@ func New(o Options) (*Server, error) {
 	if o.DisablePolling && o.DisableWebSocket {
 		return nil, errors.New("eio: both transports disabled")
 	}
+	if err := checkLimits(&o); err != nil {
+		return nil, err
+	}
 	s := &Server{opts: o, wheel: o.Wheel}
+	s.initAdmission()
 	if s.wheel == nil {
 		s.wheel, s.ownWheel = poller.NewWheel(0), true
 	}
@@ -125,13 +130,15 @@ func (s *Server) shardOf(sid string) *sessionShard {
 func (s *Server) remove(ss *Session) {
 	sh := s.shardOf(ss.id)
 	sh.mu.Lock()
+	uncount := false
 	if sh.m[ss.id] == ss {
 		delete(sh.m, ss.id)
-		if !ss.uncounted {
-			s.count.Add(-1)
-		}
+		uncount = !ss.uncounted
 	}
 	sh.mu.Unlock()
+	if uncount {
+		s.unadmit(ss.req)
+	}
 }
 
 // countClosed takes a closed session that lingers in the registry out of
@@ -139,15 +146,18 @@ func (s *Server) remove(ss *Session) {
 func (s *Server) countClosed(ss *Session) {
 	sh := s.shardOf(ss.id)
 	sh.mu.Lock()
-	if sh.m[ss.id] == ss && !ss.uncounted {
+	uncount := sh.m[ss.id] == ss && !ss.uncounted
+	if uncount {
 		ss.uncounted = true
-		s.count.Add(-1)
 	}
 	sh.mu.Unlock()
+	if uncount {
+		s.unadmit(ss.req)
+	}
 }
 
-// newSession creates and registers a session and asks OnSession for its
-// handler.
+// newSession creates and registers a session admitted by admit (which
+// counted it) and asks OnSession for its handler.
 func (s *Server) newSession(req *Request, kind transportKind) *Session {
 	ss := &Session{srv: s, id: newSID(), req: req, kind: kind}
 	if kind == kindWebSocket {
@@ -159,7 +169,6 @@ func (s *Server) newSession(req *Request, kind transportKind) *Session {
 	sh.mu.Lock()
 	sh.m[ss.id] = ss
 	sh.mu.Unlock()
-	s.count.Add(1)
 	s.stats.opened.Add(1)
 	return ss
 }

@@ -319,6 +319,7 @@ func (s *Session) transportClosed(c *poller.Conn, why error) {
 	if !active {
 		return
 	}
+	s.srv.noteTransportClose(why)
 	var pe *poller.PeerCloseError
 	if errors.Is(why, poller.ErrPeerClosed) || errors.As(why, &pe) {
 		s.closeWith(ReasonTransportClose, nil, msgClose)

@@ -9,6 +9,7 @@ type counters struct {
 	closedTransportClose, closedTransportError atomic.Uint64
 	closedPingTimeout, closedParseError        atomic.Uint64
 	closedForced, closedShutdown               atomic.Uint64
+	limits                                     limitCounters
 }
 
 func (c *counters) closed(r Reason) {
@@ -40,6 +41,7 @@ type Stats struct {
 	ParseErrors     uint64            // undecodable packets or payloads
 	PayloadTooLarge uint64            // POST bodies over MaxPayload
 	ClosedByReason  map[Reason]uint64 // sessions closed, by reason
+	Limited         map[Limit]uint64  // handshakes and bodies refused, by limit (limits.go)
 }
 
 // Stats returns a snapshot of the counters.
@@ -63,5 +65,6 @@ func (s *Server) Stats() Stats {
 			ReasonForcedClose:    c.closedForced.Load(),
 			ReasonShutdown:       c.closedShutdown.Load(),
 		},
+		Limited: s.limitStats(),
 	}
 }

@@ -56,8 +56,15 @@
 // As with Node's adapter: messages published while a node is cut off are
 // lost to it (pub/sub keeps nothing); an acknowledgement relayed from
 // another node carries only the first argument the client acknowledged
-// with; server-side emits carry JSON only; connection state recovery is
-// not supported; rooms are strings (a Node room that is a number is
-// matched by its decimal text on the channel but not by Node's own room
-// lookup).
+// with; server-side emits carry JSON only; rooms are strings (a Node room
+// that is a number is matched by its decimal text on the channel but not
+// by Node's own room lookup).
+//
+// # Connection state recovery
+//
+// The adapter does not record packets (neither does Node's classic one);
+// Store, in this package, is a hub.SessionStore in Redis that works beside
+// it (or beside any adapter): sessions are keys with a TTL, packets go to a
+// Redis Stream per namespace, so a socket recovers on any node and across
+// restarts. See Store and docs/recovery.md.
 package redisadapter

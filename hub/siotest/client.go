@@ -466,3 +466,31 @@ func MustJSON(t testing.TB, v any) []byte {
 	}
 	return b
 }
+
+// JoinSession connects nsp like Join and also returns the private session
+// id of connection state recovery ("" when the server has it off).
+func (c *Client) JoinSession(nsp, auth string) (sid, pid string) {
+	p := c.Connect(nsp, auth)
+	if p.Type != '0' {
+		c.Fatalf("CONNECT %s refused: %q", nsp, p.Text)
+	}
+	var reply struct{ SID, PID string }
+	if err := json.Unmarshal([]byte(p.Data), &reply); err != nil || reply.SID == "" {
+		c.Fatalf("CONNECT %s: bad reply %q", nsp, p.Text)
+	}
+	return reply.SID, reply.PID
+}
+
+// Offset returns the last argument of an EVENT when it is a string: the
+// connection state recovery offset, when the server records the packet.
+func (p Packet) Offset() string {
+	_, args := p.Event()
+	if len(args) == 0 {
+		return ""
+	}
+	var s string
+	if json.Unmarshal(args[len(args)-1], &s) != nil {
+		return ""
+	}
+	return s
+}
