@@ -183,7 +183,15 @@ func (c *client) connect(p sio.Packet) {
 		return
 	}
 	if err := s.finishConnect(encodePacket(sio.Connect, p.Namespace, -1, "", [][]byte{s.connectReply()}, nil)); err != nil {
+		// OnConnect accepted the socket and may have acted on it (joined
+		// rooms, told a backend): unless a disconnect already reported it,
+		// its OnDisconnect runs too, so that the two always pair.
+		first := s.markDisconnected()
 		c.drop(s)
+		if first {
+			s.acks.failAll()
+			nsp.disconnected(s, ReasonTransportClose)
+		}
 		return
 	}
 	c.mu.Lock()
