@@ -1,6 +1,5 @@
-// UNTESTED: k6 was not available where this was written; the script follows
-// the k6 `k6/ws` API and the Engine.IO v4 / Socket.IO v5 wire format, but has
-// never been run. Report what breaks.
+// Run with k6 v1.8.1 against siogate's cmd/conformance and the Node
+// reference (bench/node/server.mjs); see README.md.
 //
 // A Socket.IO load test for your own deployment, over WebSocket only: each
 // virtual user opens a socket (Engine.IO handshake, Socket.IO CONNECT of a
@@ -12,13 +11,16 @@
 // The server must answer "echo" by acknowledging with the same arguments
 // (siogate's cmd/conformance and bench/node/server.mjs do). Parameters (-e):
 //   URL          ws:// or wss:// base URL (default ws://127.0.0.1:3000)
-//   PATH         endpoint path (default /socket.io/)
+//   SIO_PATH     endpoint path (default /socket.io/; not PATH, which k6 fills
+//                from the environment)
 //   NSP          namespace (default /)
 //   VUS          virtual users = sockets (default 100)
 //   DURATION     test length (default 30s)
 //   INTERVAL_MS  time between two echoes of one socket (default 1000)
 //   SIZE         echo payload length in bytes (default 64)
 //   ROOM         if set, emit "join" {room: ROOM} once connected
+//   HOLD_MS      how long each socket stays open before k6 starts the
+//                iteration again with a new one (default 30000)
 //   P99_MS       threshold on the ack latency p99 (default 50)
 
 import ws from "k6/ws";
@@ -26,12 +28,13 @@ import { check } from "k6";
 import { Counter, Rate, Trend } from "k6/metrics";
 
 const URL = __ENV.URL || "ws://127.0.0.1:3000";
-const PATH = __ENV.PATH || "/socket.io/";
+const PATH = __ENV.SIO_PATH || "/socket.io/";
 const NSP = __ENV.NSP || "/";
 const INTERVAL_MS = Number(__ENV.INTERVAL_MS || 1000);
 const SIZE = Number(__ENV.SIZE || 64);
 const ROOM = __ENV.ROOM || "";
 const P99_MS = Number(__ENV.P99_MS || 50);
+const HOLD_MS = Number(__ENV.HOLD_MS || 30000);
 
 const ackLatency = new Trend("sio_ack_latency", true);
 const connectTime = new Trend("sio_connect_time", true);
@@ -99,11 +102,11 @@ export default function () {
       }
     });
     socket.on("error", () => connected.add(0));
-    // End this VU's socket a little before the test ends; k6 starts it again.
+    // End this VU's socket after HOLD_MS; k6 starts the iteration again.
     socket.setTimeout(() => {
       unanswered.add(pending.size);
       socket.close();
-    }, 30000);
+    }, HOLD_MS);
   });
   check(res, { "upgrade answered 101": (r) => r && r.status === 101 });
   if (!ready) connected.add(0);

@@ -1,12 +1,16 @@
 // The Node reference server of the benchmarks: socket.io 4.8.4 with its
 // default options (pingInterval 25000, pingTimeout 20000, both transports,
-// no compression), implementing the same two events as siogate's
+// no compression), implementing the same events as siogate's
 // cmd/conformance fixture on the namespaces "/" and "/custom":
 //
 //   - "echo": acknowledges with the arguments it got;
 //   - "broadcast": emits "bcast" with the same arguments to every socket of
 //     the namespace, the sender included (and acknowledges {ok: true} if
-//     asked).
+//     asked);
+//   - "join" {room}: joins the room and acknowledges with the socket's
+//     rooms (its own id left out), or {error: "invalid room"};
+//   - "bench:room" (room, arg): emits "bcast" with arg to every socket of
+//     the room.
 //
 // socket.io is loaded from e2e/node_modules (`cd e2e && npm ci`), or from
 // the directory given by SIOGATE_E2E.
@@ -16,7 +20,8 @@
 // Plain HTTP on the same port, for the harness (bench/cmd/siobench):
 //   GET /debug/gc     runs global.gc() when started with --expose-gc and
 //                     answers "ok" (or "no-gc" without the flag);
-//   GET /debug/stats  {"rss":..., "heapUsed":..., "sockets":..., "pid":...}.
+//   GET /debug/stats  {"rss":..., "heapUsed":..., "sockets":..., "pid":...,
+//                     "disconnects": {reason: count}} (no collection).
 // It prints one line "listening <addr>" on stdout once it accepts, and stops
 // on SIGTERM or SIGINT.
 
@@ -60,6 +65,7 @@ const http = createServer((req, res) => {
         heapUsed: m.heapUsed,
         external: m.external,
         sockets: io.of("/").sockets.size + io.of("/custom").sockets.size,
+        disconnects,
       }) + "\n",
     );
     return;
@@ -71,9 +77,16 @@ const http = createServer((req, res) => {
 
 const io = new Server(http); // default options, as users run it
 
+// Sockets disconnected since start, by reason ("ping timeout", "transport
+// close", ...).
+const disconnects = {};
+
 for (const name of ["/", "/custom"]) {
   const nsp = io.of(name);
   nsp.on("connection", (socket) => {
+    socket.on("disconnect", (reason) => {
+      disconnects[reason] = (disconnects[reason] ?? 0) + 1;
+    });
     socket.on("echo", (...args) => {
       const ack = typeof args.at(-1) === "function" ? args.pop() : null;
       if (ack) ack(...args);
@@ -82,6 +95,19 @@ for (const name of ["/", "/custom"]) {
       const ack = typeof args.at(-1) === "function" ? args.pop() : null;
       nsp.emit("bcast", ...args);
       if (ack) ack({ ok: true });
+    });
+    socket.on("join", (arg, ack) => {
+      const room = arg?.room;
+      const reply = typeof ack === "function" ? ack : () => {};
+      if (typeof room !== "string" || room.length === 0 || room.length > 64) {
+        reply({ error: "invalid room" });
+        return;
+      }
+      socket.join(room);
+      reply([...socket.rooms].filter((r) => r !== socket.id).sort());
+    });
+    socket.on("bench:room", (room, arg) => {
+      if (typeof room === "string") nsp.to(room).emit("bcast", arg);
     });
   });
 }

@@ -38,5 +38,19 @@
 //	}
 //	st, _ := l.Stats()                      // st.BroadcastLatency.Quantile(0.99)
 //
+// Beyond fan-out and echo, a Loader drives the scenarios of a gateway's bad
+// days: Pace sends paced broadcasts, room broadcasts ("bench:room", after
+// Join put every socket in its room) or echoes; Reconnect closes every
+// socket at once and connects them again; Stall stops reading a share of
+// the sockets (their kernel buffers fill, as with a client that stopped
+// draining) and Resume reads them again to see how the server ended them
+// (a WebSocket close 1008 is counted as "close-1008"); Churn runs
+// connect/emit/disconnect cycles. Options.RecvBuffer and Options.MSS shrink
+// what the kernels buffer per socket on loopback.
+//
+// PollLoader is the long-polling counterpart for mixed-transport runs and
+// churn: Socket.IO over HTTP long-polling with one goroutine per socket (an
+// outstanding GET each), fine for a few thousand sockets.
+//
 // The Loader is Linux-only (epoll); elsewhere New returns ErrUnsupported.
 package sioload

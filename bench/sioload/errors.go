@@ -21,6 +21,7 @@ var (
 	ErrConnectRefused = errors.New("sioload: Socket.IO CONNECT refused")
 	// ErrNoSocket means there is no ready socket to send from.
 	ErrNoSocket = errors.New("sioload: no ready socket")
-	// ErrBusy means an echo run is already going on.
-	ErrBusy = errors.New("sioload: echo run already in progress")
+	// ErrBusy means a run of the same kind (or one that conflicts with it,
+	// such as Reconnect during a paced run) is already going on.
+	ErrBusy = errors.New("sioload: another run is in progress")
 )

@@ -51,8 +51,7 @@ func New(o Options) (*Loader, error) {
 		events:   make([]pollEvent, maxEvents),
 		cmds:     make(chan func(), 16),
 		rbuf:     make([]byte, readBuf),
-		bc:       map[uint64]int{},
-		complete: make(chan uint64, 1<<14),
+		recorder: newRecorder(),
 		done:     make(chan struct{}),
 	}
 	if o.Namespace != "/" {
@@ -60,7 +59,6 @@ func New(o Options) (*Loader, error) {
 	}
 	var key [4]byte
 	lp.connect = appendMasked(nil, opText, appendSIOPrefix(nil, sioConnect, o.Namespace), key)
-	lp.st.MarkNs = time.Now().UnixNano()
 	go lp.run()
 	return &Loader{o: o, lp: lp}, nil
 }
@@ -97,7 +95,7 @@ func (l *Loader) Connect(ctx context.Context, n int) (Result, error) {
 	done := make(chan Result, 1)
 	var busy bool
 	err := l.do(func(lp *loop) {
-		if lp.dial != nil {
+		if lp.dial != nil || lp.churn != nil {
 			busy = true
 			return
 		}
@@ -107,8 +105,38 @@ func (l *Loader) Connect(ctx context.Context, n int) (Result, error) {
 		return Result{}, err
 	}
 	if busy {
-		return Result{}, errors.New("sioload: Connect already in progress")
+		return Result{}, ErrBusy
 	}
+	return l.waitDial(ctx, done)
+}
+
+// Reconnect closes every ready socket at once (a plain TCP close, as a
+// network change or a proxy restart would), then connects as many again,
+// as Connect does. Result.Elapsed runs from the close to the last socket
+// ready: the time until all are back.
+func (l *Loader) Reconnect(ctx context.Context) (Result, error) {
+	done := make(chan Result, 1)
+	var busy bool
+	err := l.do(func(lp *loop) {
+		if lp.dial != nil || lp.churn != nil || lp.join != nil || lp.pace != nil {
+			busy = true
+			return
+		}
+		start := time.Now()
+		n := lp.dropAll()
+		lp.dial = &dialJob{left: n, start: start, done: done}
+	})
+	if err != nil {
+		return Result{}, err
+	}
+	if busy {
+		return Result{}, ErrBusy
+	}
+	return l.waitDial(ctx, done)
+}
+
+// waitDial waits for the dial job to report, giving it up when ctx ends.
+func (l *Loader) waitDial(ctx context.Context, done chan Result) (Result, error) {
 	select {
 	case r := <-done:
 		return r, nil
@@ -129,10 +157,7 @@ func (l *Loader) Len() int {
 
 // Mark resets the statistics: Stats then reports what happens after it.
 func (l *Loader) Mark() error {
-	return l.do(func(lp *loop) {
-		lp.st = Stats{MarkNs: time.Now().UnixNano()}
-		clear(lp.bc)
-	})
+	return l.do(func(lp *loop) { lp.mark() })
 }
 
 // Stats returns a snapshot of the statistics since the last Mark.
@@ -141,6 +166,7 @@ func (l *Loader) Stats() (Stats, error) {
 	err := l.do(func(lp *loop) {
 		s = lp.st.clone()
 		s.Ready = len(lp.ready)
+		s.Stalled = lp.slow
 		s.NowNs = time.Now().UnixNano()
 	})
 	slices.SortFunc(s.Broadcasts, func(a, b BroadcastStat) int {
@@ -159,7 +185,7 @@ func (l *Loader) Stats() (Stats, error) {
 // sockets of this Loader. Ids are dropped if nobody reads.
 func (l *Loader) Complete() <-chan uint64 { return l.lp.complete }
 
-// Broadcast makes the first ready socket emit count "broadcast" events
+// Broadcast makes the first ready socket that reads emit count "broadcast" events
 // (Socket.IO) or 'b' text messages (WebSocket) back to back, in one write,
 // each carrying a new id and its send time in a string of size bytes. It
 // returns the ids. The server is expected to send each to every socket:
@@ -171,7 +197,9 @@ func (l *Loader) Broadcast(count, size int) ([]uint64, error) {
 	var ids []uint64
 	var err error
 	derr := l.do(func(lp *loop) {
-		if len(lp.ready) == 0 {
+		var rr int
+		sender := lp.nextSender(&rr)
+		if sender == nil {
 			err = ErrNoSocket
 			return
 		}
@@ -188,90 +216,12 @@ func (l *Loader) Broadcast(count, size int) ([]uint64, error) {
 			lp.frame = appendMasked(lp.frame, opText, lp.payload, randKey())
 			ids = append(ids, id)
 		}
-		lp.write(lp.ready[0], lp.frame)
+		lp.write(sender, lp.frame)
 	})
 	if derr != nil {
 		return nil, derr
 	}
 	return ids, err
-}
-
-// EchoRun describes a paced echo run.
-type EchoRun struct {
-	// Rate is the messages per second this Loader sends, spread round-robin
-	// over its ready sockets. Required.
-	Rate float64
-	// Duration is how long it sends. Required.
-	Duration time.Duration
-	// Size is the length of the string argument. Default 64.
-	Size int
-	// Drain bounds the wait for the last acknowledgements once sending is
-	// over. Default 2 s.
-	Drain time.Duration
-}
-
-// Echo marks the statistics, sends EchoRun.Rate "echo" events per second
-// with an acknowledgement id (or raw text messages in WebSocket mode) for
-// EchoRun.Duration, waits until every one is answered or Drain passes, and
-// returns the statistics of the run.
-func (l *Loader) Echo(ctx context.Context, r EchoRun) (Stats, error) {
-	if r.Rate <= 0 || r.Duration <= 0 {
-		return Stats{}, errors.New("sioload: EchoRun needs Rate and Duration")
-	}
-	if r.Size <= 0 {
-		r.Size = 64
-	}
-	if r.Drain <= 0 {
-		r.Drain = 2 * time.Second
-	}
-	if err := l.Mark(); err != nil {
-		return Stats{}, err
-	}
-	var job *echoJob
-	var err error
-	derr := l.do(func(lp *loop) {
-		switch {
-		case lp.echo != nil:
-			err = ErrBusy
-		case len(lp.ready) == 0:
-			err = ErrNoSocket
-		default:
-			now := time.Now().UnixNano()
-			job = &echoJob{
-				rate: r.Rate, size: r.Size, startNs: now,
-				total: max(int64(r.Rate*r.Duration.Seconds()), 1),
-				done:  make(chan struct{}),
-			}
-			lp.echo = job
-			lp.st.EchoStartNs = now
-		}
-	})
-	if derr != nil {
-		return Stats{}, derr
-	}
-	if err != nil {
-		return Stats{}, err
-	}
-	select {
-	case <-job.done:
-	case <-ctx.Done():
-		_ = l.do(func(lp *loop) {
-			if lp.echo == job {
-				lp.st.EchoEndNs = time.Now().UnixNano()
-				close(job.done)
-				lp.echo = nil
-			}
-		})
-		return l.Stats()
-	}
-	deadline := time.Now().Add(r.Drain)
-	for {
-		s, err := l.Stats()
-		if err != nil || s.EchoAcked >= s.EchoSent || time.Now().After(deadline) || ctx.Err() != nil {
-			return s, err
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
 // Close closes every socket and stops the loop. It is safe to call more

@@ -20,11 +20,19 @@ import (
 
 var testSources = []netip.Addr{netip.MustParseAddr("127.0.0.2"), netip.MustParseAddr("127.0.0.3")}
 
-// sioServer runs siogate's hub with the benchmark fixture's two events on
-// "/" and "/custom", with fast pings so that the test sees several.
+// sioServer runs siogate's hub with the benchmark fixture's events on "/"
+// and "/custom", with fast pings so that the test sees several.
 func sioServer(t *testing.T) string {
+	addr, _ := sioServerWith(t, hub.Options{PingInterval: 150 * time.Millisecond, PingTimeout: 300 * time.Millisecond})
+	return addr
+}
+
+// sioServerWith runs a hub with options o and the events of the benchmark
+// fixtures (cmd/conformance, bench/node/server.mjs): "echo", "broadcast",
+// "join" and "bench:room".
+func sioServerWith(t *testing.T, o hub.Options) (string, *hub.Server) {
 	t.Helper()
-	srv, err := hub.New(hub.Options{PingInterval: 150 * time.Millisecond, PingTimeout: 300 * time.Millisecond})
+	srv, err := hub.New(o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,6 +50,24 @@ func sioServer(t *testing.T) string {
 			}
 			_ = nsp.Emit("bcast", args...)
 		})
+		nsp.On("join", func(s *hub.Socket, m *hub.Message) {
+			var a struct {
+				Room string `json:"room"`
+			}
+			if err := m.Decode(&a); err != nil || a.Room == "" {
+				_ = m.Ack(map[string]string{"error": "invalid room"})
+				return
+			}
+			s.Join(a.Room)
+			_ = m.Ack(s.Rooms())
+		})
+		nsp.On("bench:room", func(_ *hub.Socket, m *hub.Message) {
+			var room string
+			if m.Len() < 2 || m.Decode(&room) != nil {
+				return
+			}
+			_ = nsp.To(room).Emit("bcast", m.Arg(1))
+		})
 	}
 	srv.Of("/private").OnConnect(func(*hub.Socket, hub.Raw) error {
 		return &hub.ConnectError{Message: "no"}
@@ -56,7 +82,7 @@ func sioServer(t *testing.T) string {
 		defer cancel()
 		_ = srv.Shutdown(ctx)
 	})
-	return ln.Addr().String()
+	return ln.Addr().String(), srv
 }
 
 // wsServer is a raw WebSocket server with the behaviour of cmd/wsecho: a
@@ -116,7 +142,8 @@ func waitComplete(t *testing.T, l *Loader, n int) {
 		case <-l.Complete():
 		case <-timeout:
 			st, _ := l.Stats()
-			t.Fatalf("broadcast not complete: %+v", st.Broadcasts)
+			t.Fatalf("broadcast not complete: %+v; ready %d, closed %d %v, other %d, first error %q",
+				st.Broadcasts, st.Ready, st.Closed, st.CloseReasons, st.Other, st.FirstError)
 		}
 	}
 }

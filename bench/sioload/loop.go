@@ -15,6 +15,7 @@ const (
 	stOpen           // upgraded, waiting for Engine.IO's open packet
 	stConnect        // Socket.IO CONNECT sent, waiting for the reply
 	stReady          // measured: pings answered, events read
+	stCycle          // churn: connected, waiting for the echo's ack
 	stClosed
 )
 
@@ -23,51 +24,28 @@ const (
 type conn struct {
 	fd      int
 	state   uint8
-	attempt uint8  // attempts made for this index, first included
-	idx     int32  // connection number: picks the source address
-	pos     int32  // position in loop.ready or loop.hs
+	attempt uint8 // attempts made for this index, first included
+	stalled bool  // not read (Loader.Stall) until resumed
+	slow    bool  // was stalled at some point: counted apart
+	churn   bool  // one connect/emit/disconnect cycle (Loader.Churn)
+	idx     int32 // connection number: picks the source address and the room
+	pos     int32 // position in loop.ready or loop.hs
+	ackSeq  uint32
+	joinAck uint32 // ack id of a "join" awaiting its answer, or 0
 	born    int64  // wall clock of the first attempt, Unix ns
 	began   int64  // wall clock of this attempt, Unix ns
 	key     string // Sec-WebSocket-Key, until the upgrade is checked
-	ackSeq  uint32
 	in      []byte // bytes of an incomplete head or frame
 	msg     []byte // fragments of an incomplete message
 	msgOp   byte
 	out     []byte // bytes the kernel did not take yet
 }
 
-// redial is a handshake attempt waiting for its backoff.
-type redial struct {
-	idx     int32
-	attempt uint8
-	born    int64
-	due     int64 // Unix ns
-}
-
-// dialJob is the Connect in progress.
-type dialJob struct {
-	left  int // first attempts not started yet
-	next  int32
-	start time.Time
-	res   Result
-	done  chan Result // buffered 1; receives the result once
-}
-
-// echoJob is the paced echo run in progress.
-type echoJob struct {
-	rate    float64 // messages per second
-	size    int
-	startNs int64
-	total   int64
-	sent    int64
-	rr      int
-	done    chan struct{} // closed when every message is sent
-}
-
 // loop is the state of one event loop: every socket of a Loader, driven by
 // one goroutine through one epoll instance. Everything in it is owned by
 // that goroutine; other goroutines reach it through Loader.do.
 type loop struct {
+	recorder
 	o        Options
 	dst      netip.AddrPort
 	upgrade  string // request path with query
@@ -80,17 +58,18 @@ type loop struct {
 	cmds     chan func()
 	conns    []*conn // by fd
 	ready    []*conn
-	hs       []*conn // handshakes in flight
+	hs       []*conn // handshakes (and churn cycles) in flight
+	stalled  int     // ready sockets not read now
+	slow     int     // open sockets that were stalled
 	redials  []redial
 	dial     *dialJob
-	echo     *echoJob
+	pace     *paceJob
+	join     *joinJob
+	churn    *churnJob
 	rbuf     []byte
 	payload  []byte // scratch for a message payload
 	frame    []byte // scratch for a framed message
 	nextID   uint64 // next broadcast id
-	st       Stats
-	bc       map[uint64]int // broadcast id -> index in st.Broadcasts
-	complete chan uint64
 	lastScan int64
 	quit     bool
 	done     chan struct{} // closed when the loop goroutine has ended
@@ -133,18 +112,24 @@ func (lp *loop) run() {
 	if lp.dial != nil {
 		lp.finishDial()
 	}
-	if lp.echo != nil {
-		close(lp.echo.done)
-		lp.echo = nil
+	if lp.pace != nil {
+		close(lp.pace.done)
+		lp.pace = nil
+	}
+	if lp.join != nil {
+		lp.finishJoin()
+	}
+	if lp.churn != nil {
+		lp.finishChurn()
 	}
 }
 
 // timeout returns how long epoll may block, in milliseconds.
 func (lp *loop) timeout() int {
-	if lp.echo != nil {
+	if lp.pace != nil {
 		return 1
 	}
-	if len(lp.hs) > 0 || len(lp.redials) > 0 || (lp.dial != nil && lp.dial.left > 0) {
+	if len(lp.hs) > 0 || len(lp.redials) > 0 || (lp.dial != nil && lp.dial.left > 0) || lp.churn != nil {
 		return 10
 	}
 	return -1
@@ -184,7 +169,7 @@ func (lp *loop) onEvent(c *conn, bits uint8) {
 	if bits&evWrite != 0 && len(c.out) > 0 {
 		lp.flush(c)
 	}
-	if bits&evRead != 0 && c.state != stClosed {
+	if bits&evRead != 0 && c.state != stClosed && !c.stalled {
 		lp.read(c)
 	}
 }
@@ -306,8 +291,13 @@ func (lp *loop) sendText(c *conn, op byte, payload []byte) {
 	lp.write(c, lp.frame)
 }
 
-// becomeReady moves c from the handshakes to the ready sockets.
+// becomeReady moves c from the handshakes to the ready sockets, or starts
+// the emit of a churn cycle.
 func (lp *loop) becomeReady(c *conn) {
+	if c.churn {
+		lp.cycleConnected(c)
+		return
+	}
 	lp.removeHS(c)
 	c.state = stReady
 	c.pos = int32(len(lp.ready))
@@ -318,34 +308,58 @@ func (lp *loop) becomeReady(c *conn) {
 	}
 }
 
-// drop closes c for err: a handshake is retried or given up, a ready socket
-// is counted as lost.
+// receivers returns the ready sockets that read: a broadcast that reached
+// that many is complete.
+func (lp *loop) receivers() int { return len(lp.ready) - lp.stalled }
+
+// drop closes c for err: a handshake is retried or given up, a churn
+// cycle fails, a ready socket is counted as lost.
 func (lp *loop) drop(c *conn, err error) {
 	if c.state == stClosed {
 		return
 	}
 	wasReady := c.state == stReady
 	if wasReady {
-		last := lp.ready[len(lp.ready)-1]
-		lp.ready[c.pos] = last
-		last.pos = c.pos
-		lp.ready = lp.ready[:len(lp.ready)-1]
+		lp.removeReady(c)
 	} else {
 		lp.removeHS(c)
+	}
+	lp.release(c)
+	if c.joinAck != 0 {
+		lp.joined(c)
+	}
+	switch {
+	case c.churn:
+		lp.cycleFailed(c, err)
+	case wasReady:
+		lp.lost(err, c.slow)
+	default:
+		lp.handshakeFailed(c.idx, c.attempt, c.born, err)
+	}
+}
+
+// removeReady takes c out of the ready sockets.
+func (lp *loop) removeReady(c *conn) {
+	last := lp.ready[len(lp.ready)-1]
+	lp.ready[c.pos] = last
+	last.pos = c.pos
+	lp.ready = lp.ready[:len(lp.ready)-1]
+	c.pos = -1
+}
+
+// release closes c's socket and forgets it; c must be out of ready and hs.
+func (lp *loop) release(c *conn) {
+	if c.stalled {
+		lp.stalled--
+		c.stalled = false
+	}
+	if c.slow {
+		lp.slow--
 	}
 	c.state = stClosed
 	lp.conns[c.fd] = nil
 	closeFD(c.fd)
 	c.in, c.out, c.msg = nil, nil, nil
-	if wasReady {
-		lp.st.Closed++
-		if lp.st.CloseReasons == nil {
-			lp.st.CloseReasons = map[string]int{}
-		}
-		lp.st.CloseReasons[ErrorClass(err)]++
-		return
-	}
-	lp.handshakeFailed(c.idx, c.attempt, c.born, err)
 }
 
 // protocolError closes c for a frame or packet that could not be parsed.
@@ -369,81 +383,41 @@ func (lp *loop) removeHS(c *conn) {
 	c.pos = -1
 }
 
-// handshakeFailed retries connection idx after a backoff, or gives it up.
-func (lp *loop) handshakeFailed(idx int32, attempt uint8, born int64, err error) {
-	d := lp.dial
-	if d == nil {
-		return
-	}
-	if retryable(err) && attempt < 255 {
-		backoff := min(10*time.Millisecond<<min(attempt, 10), maxBackoff)
-		jitter := rand.N(backoff)
-		lp.redials = append(lp.redials, redial{
-			idx: idx, attempt: attempt, born: born,
-			due: time.Now().Add(backoff/2 + jitter/2).UnixNano(),
-		})
-		d.res.Retries++
-		return
-	}
-	d.res.Failed++
-	if d.res.Errors == nil {
-		d.res.Errors = map[string]int{}
-	}
-	d.res.Errors[ErrorClass(err)]++
-	if d.res.FirstError == "" {
-		d.res.FirstError = err.Error()
-	}
-}
-
-// pump runs the timed work: handshake deadlines, redials, new dials, the
-// echo pacing, and the end of a Connect.
+// pump runs the timed work: handshake deadlines, redials, new dials, churn
+// cycles, the pacing of a paced run, and the end of a Connect.
 func (lp *loop) pump(now int64) {
-	if d := lp.dial; d != nil {
-		if now-lp.lastScan >= int64(scanInterval) {
-			lp.lastScan = now
-			limit := now - int64(lp.o.AttemptTimeout)
-			for i := 0; i < len(lp.hs); {
-				if c := lp.hs[i]; c.began < limit {
-					lp.drop(c, errTimeout) // swaps the last one into i
-					continue
-				}
-				i++
-			}
-		}
-		for i := 0; i < len(lp.redials) && len(lp.hs) < lp.o.Concurrency; {
-			r := lp.redials[i]
-			if r.due > now {
-				i++
+	if (lp.dial != nil || lp.churn != nil) && now-lp.lastScan >= int64(scanInterval) {
+		lp.lastScan = now
+		limit := now - int64(lp.o.AttemptTimeout)
+		for i := 0; i < len(lp.hs); {
+			if c := lp.hs[i]; c.began < limit {
+				lp.drop(c, errTimeout) // swaps the last one into i
 				continue
 			}
-			lp.redials[i] = lp.redials[len(lp.redials)-1]
-			lp.redials = lp.redials[:len(lp.redials)-1]
-			lp.attempt(r.idx, r.attempt+1, r.born, now)
-		}
-		for d.left > 0 && len(lp.hs) < lp.o.Concurrency {
-			d.left--
-			d.next++
-			lp.attempt(d.next-1, 1, now, now)
-		}
-		if d.left == 0 && len(lp.hs) == 0 && len(lp.redials) == 0 {
-			lp.finishDial()
+			i++
 		}
 	}
-	if lp.echo != nil {
-		lp.paceEcho(now)
+	if lp.dial != nil {
+		lp.pumpDial(now)
+	}
+	if lp.churn != nil {
+		lp.pumpChurn(now)
+	}
+	if lp.pace != nil {
+		lp.pumpPace(now)
 	}
 }
 
-// attempt starts one handshake of connection idx.
-func (lp *loop) attempt(idx int32, attempt uint8, born, now int64) {
+// newConn starts the TCP connect of connection idx from its source
+// address and registers the socket as a handshake in flight.
+func (lp *loop) newConn(idx int32, attempt uint8, born, now int64) (*conn, error) {
 	var src netip.Addr
 	if n := len(lp.o.Sources); n > 0 {
 		src = lp.o.Sources[int(idx)%n]
 	}
-	fd, err := dialNonblock(src, lp.dst)
+	fd, err := dialNonblock(src, lp.dst, lp.o.RecvBuffer, lp.o.MSS)
 	if err != nil {
-		lp.handshakeFailed(idx, attempt, born, err)
-		return
+		return nil, err
 	}
 	var raw [16]byte
 	binary.LittleEndian.PutUint64(raw[:8], rand.Uint64())
@@ -455,75 +429,13 @@ func (lp *loop) attempt(idx int32, attempt uint8, born, now int64) {
 	lp.conns[fd] = c
 	c.pos = int32(len(lp.hs))
 	lp.hs = append(lp.hs, c)
-	if err := lp.pl.add(fd); err != nil {
+	return c, nil
+}
+
+// register adds c's socket to epoll; a failure closes c through drop.
+func (lp *loop) register(c *conn) {
+	if err := lp.pl.add(c.fd); err != nil {
 		lp.drop(c, err)
-	}
-}
-
-// finishDial ends the Connect in progress and hands its result over.
-func (lp *loop) finishDial() {
-	d := lp.dial
-	lp.dial = nil
-	if n := len(lp.redials); n > 0 {
-		d.res.Failed += n
-		if d.res.Errors == nil {
-			d.res.Errors = map[string]int{}
-		}
-		d.res.Errors["deadline"] += n
-	}
-	lp.redials = nil
-	d.res.Elapsed = time.Since(d.start)
-	d.done <- d.res
-}
-
-// abortDial gives up the Connect in progress: pending attempts fail with
-// "deadline".
-func (lp *loop) abortDial() {
-	d := lp.dial
-	if d == nil {
-		return
-	}
-	d.res.Failed += d.left
-	if d.left > 0 {
-		if d.res.Errors == nil {
-			d.res.Errors = map[string]int{}
-		}
-		d.res.Errors["deadline"] += d.left
-	}
-	d.left = 0
-	for len(lp.hs) > 0 {
-		lp.drop(lp.hs[0], errAborted) // not retryable: counted as failed
-	}
-	if d.res.FirstError == "" && d.res.Failed > 0 {
-		d.res.FirstError = "connect deadline passed"
-	}
-	lp.finishDial()
-}
-
-// paceEcho sends the echoes due by now, round-robin over the ready sockets.
-// Each carries its scheduled send time, so a loader that falls behind
-// counts the delay in the latency instead of hiding it.
-func (lp *loop) paceEcho(now int64) {
-	e := lp.echo
-	due := min(int64(float64(now-e.startNs)*e.rate/1e9)+1, e.total)
-	for e.sent < due && len(lp.ready) > 0 {
-		c := lp.ready[e.rr%len(lp.ready)]
-		e.rr++
-		ts := e.startNs + int64(float64(e.sent)*1e9/e.rate)
-		if lp.o.Mode == WebSocket {
-			lp.payload = appendStamp(lp.payload[:0], kindEcho, uint64(e.sent), ts, e.size)
-		} else {
-			c.ackSeq++
-			lp.payload = appendEvent(lp.payload[:0], lp.o.Namespace, "echo", int64(c.ackSeq), kindEcho, uint64(e.sent), ts, e.size)
-		}
-		lp.sendText(c, opText, lp.payload)
-		e.sent++
-		lp.st.EchoSent++
-	}
-	if e.sent >= e.total {
-		lp.st.EchoEndNs = now
-		close(e.done)
-		lp.echo = nil
 	}
 }
 

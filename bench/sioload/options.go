@@ -64,6 +64,15 @@ type Options struct {
 	AttemptTimeout time.Duration
 	// MaxFrame bounds one frame read from the server. Default 1 MiB.
 	MaxFrame int
+	// RecvBuffer, if > 0, sets SO_RCVBUF on each socket before it connects
+	// (the kernel doubles it): a small one stands for a client with little
+	// memory, and bounds what a stalled reader's kernel holds.
+	RecvBuffer int
+	// MSS, if > 0, sets TCP_MAXSEG before connecting, so that the server
+	// sizes its send buffer as over a real network (1460 for Ethernet)
+	// instead of loopback's 64 KiB segments, which let the kernel hold
+	// megabytes per socket.
+	MSS int
 }
 
 const (
@@ -109,6 +118,9 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.MaxFrame <= 0 {
 		o.MaxFrame = defaultMaxFrame
+	}
+	if o.RecvBuffer < 0 || o.MSS < 0 || o.MSS > 65535 {
+		return o, errors.New("sioload: Options.RecvBuffer and Options.MSS must be >= 0 (MSS <= 65535)")
 	}
 	return o, nil
 }

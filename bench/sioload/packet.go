@@ -10,13 +10,15 @@ import (
 //
 //	<kind><id>:<unix-nanoseconds>:xxxx...
 //
-// kind is 'b' for a broadcast and 'e' for an echo; id numbers the broadcast
-// (or the echo); the wall-clock send time lets any process on the machine
-// compute the latency when the message comes back. 'x' pads the string to
+// kind is 'b' for a broadcast to every socket, 'r' for a broadcast to a
+// room and 'e' for an echo; id numbers the broadcast (or the echo); the
+// wall-clock send time lets any process on the machine compute the latency
+// when the message comes back. 'x' pads the string to
 // the requested size. Being plain ASCII, the string is the same bytes in
 // JSON, so servers that re-emit their arguments keep it intact.
 const (
 	kindBroadcast = 'b'
+	kindRoom      = 'r'
 	kindEcho      = 'e'
 )
 
@@ -156,4 +158,41 @@ func appendEvent(b []byte, nsp, event string, ackID int64, kind byte, id uint64,
 	b = append(b, `","`...)
 	b = appendStamp(b, kind, id, unixNano, size)
 	return append(b, `"]`...)
+}
+
+// appendRoomEvent appends the Engine.IO message of the bench event that
+// broadcasts a stamp to one room: 42[/nsp,]["bench:room","r<room>","<stamp>"].
+// The fixtures answer it with "bcast" carrying the stamp to every member.
+func appendRoomEvent(b []byte, nsp string, room int, id uint64, unixNano int64, size int) []byte {
+	b = appendSIOPrefix(b, sioEvent, nsp)
+	b = append(b, `["bench:room","`...)
+	b = appendRoomName(b, room)
+	b = append(b, `","`...)
+	b = appendStamp(b, kindRoom, id, unixNano, size)
+	return append(b, `"]`...)
+}
+
+// appendJoin appends the Engine.IO message of the fixtures' "join" event
+// with an acknowledgement: 42[/nsp,]<ackID>["join",{"room":"r<room>"}].
+func appendJoin(b []byte, nsp string, ackID uint32, room int) []byte {
+	b = appendSIOPrefix(b, sioEvent, nsp)
+	b = strconv.AppendUint(b, uint64(ackID), 10)
+	b = append(b, `["join",{"room":"`...)
+	b = appendRoomName(b, room)
+	return append(b, `"}]`...)
+}
+
+// appendRoomName appends the name of room number k: "r<k>".
+func appendRoomName(b []byte, k int) []byte {
+	return strconv.AppendInt(append(b, 'r'), int64(k), 10)
+}
+
+// ackNumber parses the digits of an acknowledgement id; ok is false when
+// there are none or too many.
+func ackNumber(digits []byte) (uint32, bool) {
+	if len(digits) == 0 || len(digits) > 9 {
+		return 0, false
+	}
+	v, _, ok := parseUint(digits)
+	return uint32(v), ok
 }

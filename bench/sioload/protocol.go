@@ -1,8 +1,8 @@
 package sioload
 
 import (
+	"encoding/binary"
 	"fmt"
-	"time"
 )
 
 // onFrame handles one frame from the server.
@@ -12,7 +12,11 @@ func (lp *loop) onFrame(c *conn, f frame) {
 		lp.sendText(c, opPong, f.payload)
 	case opPong:
 	case opClose:
-		lp.drop(c, errCloseFrame)
+		var code uint16
+		if len(f.payload) >= 2 {
+			code = binary.BigEndian.Uint16(f.payload)
+		}
+		lp.drop(c, &CloseFrameError{Code: code})
 	case opText, opBinary:
 		if len(c.msg) > 0 {
 			lp.protocolError(c, fmt.Errorf("%w: new message inside a fragmented one", ErrProtocol))
@@ -52,7 +56,7 @@ func (lp *loop) onMessage(c *conn, op byte, p []byte) {
 		return
 	}
 	if lp.o.Mode == WebSocket {
-		if !lp.onStamp(p) {
+		if !lp.onStamp(p, lp.receivers()) {
 			lp.st.Other++
 		}
 		return
@@ -98,52 +102,21 @@ func (lp *loop) onSIO(c *conn, p []byte) {
 	case sioDisconnect:
 		lp.drop(c, errSIODisconnect)
 	case sioEvent:
-		if name, arg, ok := eventArg(pk.data); ok && string(name) == "bcast" && lp.onStamp(arg) {
+		if name, arg, ok := eventArg(pk.data); ok && string(name) == "bcast" && lp.onStamp(arg, lp.receivers()) {
 			return
 		}
 		lp.st.Other++
 	case sioAck:
-		if !lp.onStamp(ackArg(pk.data)) {
+		id, ok := ackNumber(pk.ackID)
+		switch {
+		case ok && c.joinAck != 0 && id == c.joinAck:
+			lp.joined(c)
+		case ok && c.state == stCycle && id == c.ackSeq:
+			lp.endCycle(c)
+		case !lp.onStamp(ackArg(pk.data), 0):
 			lp.st.Other++
 		}
 	default:
 		lp.st.Other++
 	}
-}
-
-// onStamp records the latency of a stamped message; it reports whether s
-// held a stamp.
-func (lp *loop) onStamp(s []byte) bool {
-	kind, id, sent, ok := parseStamp(s)
-	if !ok {
-		return false
-	}
-	now := time.Now().UnixNano()
-	lat := (now - sent) / 1000
-	switch kind {
-	case kindBroadcast:
-		lp.st.Deliveries++
-		lp.st.BroadcastLatency.Record(lat)
-		i, seen := lp.bc[id]
-		if !seen {
-			i = len(lp.st.Broadcasts)
-			lp.bc[id] = i
-			lp.st.Broadcasts = append(lp.st.Broadcasts, BroadcastStat{ID: id, SentNs: sent})
-		}
-		b := &lp.st.Broadcasts[i]
-		b.Count++
-		b.LastNs = now
-		if b.Count == len(lp.ready) {
-			select {
-			case lp.complete <- id:
-			default:
-			}
-		}
-	case kindEcho:
-		lp.st.EchoAcked++
-		lp.st.EchoLatency.Record(lat)
-	default:
-		return false
-	}
-	return true
 }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"slices"
+	"strconv"
 	"syscall"
 	"time"
 )
@@ -42,8 +43,8 @@ type Stats struct {
 	// Ready is the number of sockets ready now.
 	Ready int `json:"ready"`
 	// Closed counts ready sockets lost since the mark, by reason in
-	// CloseReasons ("eof", "reset", "close-frame", "eio-close",
-	// "sio-disconnect", "protocol", ...).
+	// CloseReasons ("eof", "reset", "close-1008" (a WebSocket close frame
+	// and its code), "eio-close", "sio-disconnect", "protocol", ...).
 	Closed       int            `json:"closed"`
 	CloseReasons map[string]int `json:"close_reasons,omitempty"`
 	// Pings is the number of Engine.IO pings answered.
@@ -56,9 +57,25 @@ type Stats struct {
 
 	// Deliveries is the number of broadcast messages received;
 	// Broadcasts has one entry per broadcast id seen, in id order.
-	Deliveries       int64           `json:"deliveries"`
+	Deliveries int64 `json:"deliveries"`
+	// Stale counts broadcast messages stamped before the mark: stragglers
+	// of the previous measurement, left out of every other figure.
+	Stale            int64           `json:"stale,omitempty"`
 	Broadcasts       []BroadcastStat `json:"broadcasts,omitempty"`
 	BroadcastLatency Histogram       `json:"broadcast_latency_us"`
+
+	// Emitted counts the "broadcast" and "bench:room" events this loader
+	// sent in paced runs (Loader.Pace); RoomExpected the deliveries its room
+	// broadcasts should make, from the room sizes of the run.
+	Emitted      int64 `json:"emitted,omitempty"`
+	RoomExpected int64 `json:"room_expected,omitempty"`
+
+	// Stalled is the number of open sockets that Loader.Stall stopped
+	// reading (resumed or not); StalledClosed counts those closed since the
+	// mark, by reason in StalledReasons. They are not counted in Closed.
+	Stalled        int            `json:"stalled,omitempty"`
+	StalledClosed  int            `json:"stalled_closed,omitempty"`
+	StalledReasons map[string]int `json:"stalled_reasons,omitempty"`
 
 	// Echo run: messages sent, acknowledgements (or raw echoes) received,
 	// and the latency of each.
@@ -91,6 +108,7 @@ type BroadcastStat struct {
 func (s *Stats) clone() Stats {
 	c := *s
 	c.CloseReasons = cloneMap(s.CloseReasons)
+	c.StalledReasons = cloneMap(s.StalledReasons)
 	c.Broadcasts = slices.Clone(s.Broadcasts)
 	c.BroadcastLatency.counts = slices.Clone(s.BroadcastLatency.counts)
 	c.EchoLatency.counts = slices.Clone(s.EchoLatency.counts)
@@ -111,9 +129,19 @@ func cloneMap(m map[string]int) map[string]int {
 // errWouldBlock is EAGAIN from a non-blocking read or write.
 var errWouldBlock = errors.New("sioload: would block")
 
+// CloseFrameError is a WebSocket close frame received from the server;
+// Code is 0 when the frame carried none.
+type CloseFrameError struct{ Code uint16 }
+
+func (e *CloseFrameError) Error() string {
+	if e.Code == 0 {
+		return "close-frame"
+	}
+	return "close-" + strconv.Itoa(int(e.Code))
+}
+
 // Reasons a ready socket is lost, besides an error class.
 var (
-	errCloseFrame    = errors.New("close-frame")
 	errEIOClose      = errors.New("eio-close")
 	errSIODisconnect = errors.New("sio-disconnect")
 	errTimeout       = errors.New("timeout")
@@ -122,10 +150,17 @@ var (
 
 // ErrorClass names the kind of err: "refused", "reset", "addrnotavail",
 // "fdlimit", "timeout", "eof", "handshake", "connect-error", "protocol",
-// "close-frame", "eio-close", "sio-disconnect", "deadline" or "other".
+// "close-<code>" (or "close-frame" without a code), "eio-close",
+// "sio-disconnect", "http-<status>", "deadline" or "other".
 func ErrorClass(err error) string {
 	var ne net.Error
+	var cf *CloseFrameError
+	var he *httpStatusError
 	switch {
+	case errors.As(err, &cf):
+		return cf.Error()
+	case errors.As(err, &he):
+		return "http-" + strconv.Itoa(he.status)
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return "refused"
 	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
@@ -145,9 +180,11 @@ func ErrorClass(err error) string {
 		return "connect-error"
 	case errors.Is(err, ErrProtocol), errors.Is(err, ErrTooLarge):
 		return "protocol"
-	case errors.Is(err, errCloseFrame), errors.Is(err, errEIOClose),
-		errors.Is(err, errSIODisconnect), errors.Is(err, errAborted):
-		return err.Error()
+	}
+	for _, sentinel := range []error{errEIOClose, errSIODisconnect, errAborted} {
+		if errors.Is(err, sentinel) {
+			return sentinel.Error()
+		}
 	}
 	return "other"
 }

@@ -88,12 +88,25 @@ func (p *poller) close() error { return syscall.Close(p.epfd) }
 // dialNonblock creates a non-blocking TCP socket, binds it to src (if
 // valid) and starts connecting to dst. The connection completes when the
 // socket turns writable; sockError then tells how it went.
-func dialNonblock(src netip.Addr, dst netip.AddrPort) (int, error) {
+// rcvbuf and mss, when > 0, set SO_RCVBUF and TCP_MAXSEG first.
+func dialNonblock(src netip.Addr, dst netip.AddrPort, rcvbuf, mss int) (int, error) {
 	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return -1, err
 	}
 	_ = syscall.SetsockoptInt(fd, syscall.IPPROTO_TCP, syscall.TCP_NODELAY, 1)
+	if rcvbuf > 0 {
+		if err := syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_RCVBUF, rcvbuf); err != nil {
+			syscall.Close(fd)
+			return -1, err
+		}
+	}
+	if mss > 0 {
+		if err := syscall.SetsockoptInt(fd, syscall.IPPROTO_TCP, syscall.TCP_MAXSEG, mss); err != nil {
+			syscall.Close(fd)
+			return -1, err
+		}
+	}
 	if src.IsValid() {
 		_ = syscall.SetsockoptInt(fd, syscall.IPPROTO_IP, ipBindAddressNoPort, 1)
 		if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: src.As4()}); err != nil {
@@ -163,4 +176,17 @@ func newPipe() (r, w int, err error) {
 		return -1, -1, err
 	}
 	return p[0], p[1], nil
+}
+
+// bindNoPortControl sets IP_BIND_ADDRESS_NO_PORT on a socket that net.Dialer
+// is about to bind to a source address, as dialNonblock does.
+func bindNoPortControl(_, _ string, c syscall.RawConn) error {
+	var serr error
+	err := c.Control(func(fd uintptr) {
+		serr = syscall.SetsockoptInt(int(fd), syscall.IPPROTO_IP, ipBindAddressNoPort, 1)
+	})
+	if err != nil {
+		return err
+	}
+	return serr
 }

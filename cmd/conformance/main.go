@@ -8,7 +8,8 @@
 //
 // pingInterval 300 ms, pingTimeout 200 ms and maxPayload 1,000,000 by
 // default, as the suites expect. Use flags to run it with production timings
-// for benchmarks (-debug adds /debug/pprof/ and GET /debug/gc):
+// for benchmarks (-debug adds /debug/pprof/, GET /debug/gc and GET
+// /debug/stats):
 //
 //	go run ./cmd/conformance -addr 127.0.0.1:3000 -ping-interval 25s -ping-timeout 20s -debug
 package main
@@ -42,9 +43,10 @@ func main() {
 	pingInterval := flag.Duration("ping-interval", 300*time.Millisecond, "Engine.IO pingInterval")
 	pingTimeout := flag.Duration("ping-timeout", 200*time.Millisecond, "Engine.IO pingTimeout")
 	maxPayload := flag.Int("max-payload", 1000000, "Engine.IO maxPayload in bytes")
+	maxQueued := flag.Int("max-queued", 0, "outbound bytes queued per client (WebSocket and polling) before it is cut as a slow consumer (0: the default, 1 MiB)")
 	connectTimeout := flag.Duration("connect-timeout", time.Second, "Socket.IO connect timeout")
 	authDelay := flag.Duration("auth-delay", 20*time.Millisecond, "delay of the auth event after the CONNECT reply")
-	debugEndpoints := flag.Bool("debug", false, "serve /debug/pprof/ and GET /debug/gc (for bench/cmd/siobench)")
+	debugEndpoints := flag.Bool("debug", false, "serve /debug/pprof/, GET /debug/gc and GET /debug/stats (for bench/cmd/siobench)")
 	mounted := flag.Bool("mounted", false, "serve /socket.io/ through a plain net/http server (hub mounted as an http.Handler, WebSockets hijacked onto the reactor) instead of the reactor's listener; /engine.io/ is then not served")
 	flag.Parse()
 
@@ -65,6 +67,7 @@ func main() {
 		PingInterval:   *pingInterval,
 		PingTimeout:    *pingTimeout,
 		MaxPayload:     *maxPayload,
+		MaxQueuedBytes: *maxQueued,
 		ConnectTimeout: *connectTimeout,
 	})
 	if err != nil {
@@ -75,11 +78,12 @@ func main() {
 	mux.Handle("/engine.io/", eioSrv)
 	mux.Handle("/socket.io/", sioSrv)
 	if *debugEndpoints {
-		mountDebug(mux)
+		mountDebug(mux, sioSrv)
 	}
 	srv, err := poller.New(poller.Options{
 		Wheel:          wheel,
 		MaxMessageSize: *maxPayload,
+		MaxQueuedBytes: *maxQueued,
 		HTTP:           mux,
 		Upgrade: func(r *poller.Request) (poller.Handler, error) {
 			if eioSrv.Handles(r.Path) {
@@ -102,7 +106,7 @@ func main() {
 		m := http.NewServeMux()
 		m.Handle("/socket.io/", sioSrv)
 		if *debugEndpoints {
-			mountDebug(m)
+			mountDebug(m, sioSrv)
 		}
 		plain = &http.Server{Addr: *addr, Handler: m, ReadHeaderTimeout: 10 * time.Second}
 		go func() { errc <- plain.ListenAndServe() }()

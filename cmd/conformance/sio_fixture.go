@@ -152,6 +152,7 @@ func chat(nsp *hub.Namespace) {
 		_ = emitRawAll(nsp, m.RawArgs(), m.Attachments())
 		ack(m, map[string]bool{"ok": true})
 	})
+	benchEvents(nsp)
 }
 
 // payloadOf returns the "text" field, or null when the text is binary (it

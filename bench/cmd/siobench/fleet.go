@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -14,28 +15,39 @@ import (
 
 // loadCmd and loadReply are the line protocol of bench/cmd/sioload.
 type loadCmd struct {
-	Cmd        string  `json:"cmd"`
-	Count      int     `json:"count,omitempty"`
-	Size       int     `json:"size,omitempty"`
-	Rate       float64 `json:"rate,omitempty"`
-	DurationMS int64   `json:"duration_ms,omitempty"`
-	DrainMS    int64   `json:"drain_ms,omitempty"`
+	Cmd         string  `json:"cmd"`
+	Count       int     `json:"count,omitempty"`
+	Size        int     `json:"size,omitempty"`
+	Rate        float64 `json:"rate,omitempty"`
+	DurationMS  int64   `json:"duration_ms,omitempty"`
+	DrainMS     int64   `json:"drain_ms,omitempty"`
+	Kind        string  `json:"kind,omitempty"`
+	Rooms       int     `json:"rooms,omitempty"`
+	RoomSize    int     `json:"room_size,omitempty"`
+	Total       int     `json:"total,omitempty"`
+	Base        int     `json:"base,omitempty"`
+	Share       float64 `json:"share,omitempty"`
+	Concurrency int     `json:"concurrency,omitempty"`
+	Keep        bool    `json:"keep,omitempty"`
 }
 
 type loadReply struct {
-	Ev     string          `json:"ev"`
-	Result *sioload.Result `json:"result,omitempty"`
-	Stats  *sioload.Stats  `json:"stats,omitempty"`
-	IDs    []uint64        `json:"ids,omitempty"`
-	ID     *uint64         `json:"id,omitempty"`
-	Held   *int            `json:"held,omitempty"`
-	Error  string          `json:"error,omitempty"`
+	Ev     string               `json:"ev"`
+	Result *sioload.Result      `json:"result,omitempty"`
+	Stats  *sioload.Stats       `json:"stats,omitempty"`
+	Churn  *sioload.ChurnResult `json:"churn,omitempty"`
+	IDs    []uint64             `json:"ids,omitempty"`
+	ID     *uint64              `json:"id,omitempty"`
+	Held   *int                 `json:"held,omitempty"`
+	Count  *int                 `json:"count,omitempty"`
+	Error  string               `json:"error,omitempty"`
 }
 
 // loader is one sioload process. A goroutine started by startFleet splits
 // its output into completions and replies; it ends when the process exits.
 type loader struct {
 	child    *proc.Child
+	spec     procSpec
 	replies  chan loadReply
 	complete chan uint64
 	done     map[uint64]bool // completions seen; owned by the fleet's caller
@@ -46,24 +58,63 @@ type fleet struct {
 	loaders []*loader
 }
 
-// startFleet starts procs load processes sharing n sockets, each dialing
-// from two loopback source addresses of its own.
-func startFleet(cfg *config, bin string, t target, addr string, n, procs, seq int) (*fleet, error) {
-	f := &fleet{}
+// procSpec describes one load process.
+type procSpec struct {
+	n        int  // sockets it connects (at start, or on "connect" when deferred)
+	base     int  // sockets of the processes before it: the start of its room numbering
+	polling  bool // Socket.IO over long-polling instead of WebSocket
+	deferred bool // connect nothing at start (-defer)
+	sources  int  // loopback source addresses (default 2)
+	conc     int  // handshakes (or churn cycles) in flight (default -concurrency)
+	extra    []string
+}
+
+// specs splits n sockets over procs WebSocket processes.
+func specs(n, procs int) []procSpec {
+	out := make([]procSpec, procs)
+	base := 0
 	for k := range procs {
 		share := n / procs
 		if k < n%procs {
 			share++
 		}
-		argv := []string{bin, "-addr", addr, "-mode", t.Mode.String(), "-n", fmt.Sprint(share),
-			"-src", cfg.sourceIPs(seq, k), "-concurrency", fmt.Sprint(cfg.Concurrency),
+		out[k] = procSpec{n: share, base: base}
+		base += share
+	}
+	return out
+}
+
+// startFleet starts procs load processes sharing n sockets, each dialing
+// from two loopback source addresses of its own.
+func startFleet(cfg *config, bin string, t target, addr string, n, procs, seq int) (*fleet, error) {
+	return startSpecs(cfg, bin, t, addr, specs(n, procs), seq)
+}
+
+// startSpecs starts one load process per spec, each dialing from loopback
+// source addresses of its own.
+func startSpecs(cfg *config, bin string, t target, addr string, ps []procSpec, seq int) (*fleet, error) {
+	f := &fleet{}
+	first := 0
+	for k, ps := range ps {
+		transport := "websocket"
+		if ps.polling {
+			transport = "polling"
+		}
+		srcs := max(ps.sources, 2)
+		argv := []string{bin, "-addr", addr, "-mode", t.Mode.String(), "-transport", transport, "-n", fmt.Sprint(ps.n),
+			"-src", cfg.sourceRange(seq, first, srcs), "-concurrency", fmt.Sprint(cmp.Or(ps.conc, cfg.Concurrency)),
 			"-deadline", cfg.ConnectTimeout.String(), "-hold", "2h"}
+		first += srcs
+		if ps.deferred {
+			argv = append(argv, "-defer")
+		}
+		argv = append(argv, ps.extra...)
 		c, err := proc.Start(fmt.Sprintf("sioload-%d", k), argv, proc.StartOptions{Stdin: true, Stderr: cfg.Verbose})
 		if err != nil {
 			f.close()
 			return nil, err
 		}
-		l := &loader{child: c, replies: make(chan loadReply, 16), complete: make(chan uint64, 1<<16), done: map[uint64]bool{}}
+		l := &loader{child: c, spec: ps, replies: make(chan loadReply, 16), complete: make(chan uint64, 1<<16), done: map[uint64]bool{}}
 		go l.dispatch()
 		f.loaders = append(f.loaders, l)
 	}
@@ -127,15 +178,38 @@ func (l *loader) reply(ctx context.Context, timeout time.Duration) (loadReply, e
 
 // connected waits for every process's connect report and sums them.
 func (f *fleet) connected(ctx context.Context, timeout time.Duration) (sioload.Result, error) {
-	var sum sioload.Result
-	sum.Errors = map[string]int{}
-	for _, l := range f.loaders {
+	rs := make([]loadReply, len(f.loaders))
+	for i, l := range f.loaders {
 		r, err := l.reply(ctx, timeout)
 		if err != nil {
-			return sum, err
+			return sioload.Result{}, err
 		}
+		rs[i] = r
+	}
+	return sumConnected(rs)
+}
+
+// ready waits for every deferred process's "ready" line.
+func (f *fleet) ready(ctx context.Context) error {
+	for _, l := range f.loaders {
+		r, err := l.reply(ctx, 30*time.Second)
+		if err != nil {
+			return err
+		}
+		if r.Ev != "ready" {
+			return fmt.Errorf("%s: unexpected %+v", l.child.Name, r)
+		}
+	}
+	return nil
+}
+
+// sumConnected adds up the connect reports of several processes.
+func sumConnected(rs []loadReply) (sioload.Result, error) {
+	var sum sioload.Result
+	sum.Errors = map[string]int{}
+	for _, r := range rs {
 		if r.Ev != "connected" || r.Result == nil {
-			return sum, fmt.Errorf("%s: unexpected %+v", l.child.Name, r)
+			return sum, fmt.Errorf("unexpected reply %+v", r)
 		}
 		sum.Connected += r.Result.Connected
 		sum.Failed += r.Result.Failed
@@ -154,8 +228,33 @@ func (f *fleet) connected(ctx context.Context, timeout time.Duration) (sioload.R
 
 // all sends c to every process and returns their replies in order.
 func (f *fleet) all(ctx context.Context, c loadCmd, timeout time.Duration) ([]loadReply, error) {
+	return f.some(ctx, f.loaders, c, timeout)
+}
+
+// some sends c to the processes ls, all at once, and returns their replies
+// in order.
+func (f *fleet) some(ctx context.Context, ls []*loader, c loadCmd, timeout time.Duration) ([]loadReply, error) {
 	b, _ := json.Marshal(c)
+	for _, l := range ls {
+		if err := l.child.Send(string(b)); err != nil {
+			return nil, fmt.Errorf("%s: %w", l.child.Name, err)
+		}
+	}
+	out := make([]loadReply, len(ls))
+	var errs []error
+	for i, l := range ls {
+		r, err := l.reply(ctx, timeout)
+		out[i] = r
+		errs = append(errs, err)
+	}
+	return out, errors.Join(errs...)
+}
+
+// each sends every process the command cmd(its spec), all at once, and
+// returns their replies in order.
+func (f *fleet) each(ctx context.Context, cmd func(procSpec) loadCmd, timeout time.Duration) ([]loadReply, error) {
 	for _, l := range f.loaders {
+		b, _ := json.Marshal(cmd(l.spec))
 		if err := l.child.Send(string(b)); err != nil {
 			return nil, fmt.Errorf("%s: %w", l.child.Name, err)
 		}
@@ -281,10 +380,21 @@ func mergeStats(each []sioload.Stats) sioload.Stats {
 			m.CloseReasons[k] += v
 		}
 		m.Pings += s.Pings
+		m.Emitted += s.Emitted
+		m.RoomExpected += s.RoomExpected
+		m.Stalled += s.Stalled
+		m.StalledClosed += s.StalledClosed
+		for k, v := range s.StalledReasons {
+			if m.StalledReasons == nil {
+				m.StalledReasons = map[string]int{}
+			}
+			m.StalledReasons[k] += v
+		}
 		m.Messages += s.Messages
 		m.RecvBytes += s.RecvBytes
 		m.Other += s.Other
 		m.Deliveries += s.Deliveries
+		m.Stale += s.Stale
 		m.BroadcastLatency.Merge(&s.BroadcastLatency)
 		m.EchoSent += s.EchoSent
 		m.EchoAcked += s.EchoAcked

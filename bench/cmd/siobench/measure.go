@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -46,6 +47,30 @@ type config struct {
 	ConnectTimeout time.Duration
 	Octet          int // second octet of the loopback source addresses
 
+	// The scenarios that run alone on their server (storm.go, rooms.go,
+	// slow.go, mix.go, churn.go).
+	StormConcurrency int           // connect, reconnect: handshakes in flight per process
+	Deliveries       float64       // rooms, slow, mix: offered deliveries per second
+	Phase            time.Duration // rooms, mix: sending time
+	Tail             time.Duration // rooms, slow, mix: wait for the last deliveries after a phase
+	ResumeWait       time.Duration // slow: wait after the stalled sockets read again
+	RoomSize         int
+	SlowShare        float64       // share of sockets that stop reading
+	SlowRate         float64       // broadcasts per second of the slow scenario (0: from Deliveries)
+	SlowPhase        time.Duration // each of the slow scenario's two phases
+	SlowSize         int           // payload of the slow scenario's broadcasts
+	SlowMaxQueued    int           // siogate's -max-queued in the slow scenario
+	SlowRcvBuf       int           // SO_RCVBUF of the slow scenario's sockets
+	SlowMSS          int           // TCP_MAXSEG of the slow scenario's sockets
+	MixShare         float64       // share of sockets on long-polling
+	PollPerProc      int           // polling sockets per load process
+	ChurnCycles      int
+	ChurnWarmup      int
+	ChurnConcurrency int     // per load process (one WebSocket, one polling)
+	ChurnPolling     float64 // share of the cycles over long-polling
+	ChurnSettle      time.Duration
+	ChurnTolerance   float64 // goroutines and heap must come back within this share of the baseline
+
 	Verbose  io.Writer // children's stderr, or nil
 	Progress io.Writer
 	Out      *jsonLines // records as they are measured, or nil
@@ -57,38 +82,59 @@ type plan struct {
 	scenarios []string
 }
 
+// sharedScenarios run one after the other on one server at the same N, in
+// this order; every other scenario runs alone on a fresh server.
+var sharedScenarios = []string{"idle", "broadcast", "burst", "echo"}
+
+// allScenarios lists every scenario, in the order of -scenario all.
+var allScenarios = append(slices.Clone(sharedScenarios), "connect", "reconnect", "rooms", "slow", "mix", "churn")
+
 // plans groups the scenarios by socket count: idle, broadcast and burst at
-// every N of -n, echo at -echo-n. Scenarios at the same N share one fresh
-// server, in the order idle, broadcast, burst, echo.
+// every N of -n, echo at -echo-n, sharing one fresh server per N; connect,
+// reconnect, rooms, slow and mix each on a fresh server at every N of -n,
+// churn on one (its N is the number of cycles).
 func (cfg *config) plans() []plan {
 	byN := map[int][]string{}
-	for _, sc := range []string{"idle", "broadcast", "burst", "echo"} {
+	var out []plan
+	for _, sc := range allScenarios {
 		if !slices.Contains(cfg.Scenarios, sc) {
 			continue
 		}
 		ns := cfg.Ns
-		if sc == "echo" {
+		switch sc {
+		case "echo":
 			ns = []int{cfg.EchoN}
+		case "churn":
+			ns = []int{cfg.ChurnCycles}
 		}
 		for _, n := range ns {
-			byN[n] = append(byN[n], sc)
+			if slices.Contains(sharedScenarios, sc) {
+				byN[n] = append(byN[n], sc)
+			} else {
+				out = append(out, plan{n: n, scenarios: []string{sc}})
+			}
 		}
 	}
-	var out []plan
 	for n, scs := range byN {
 		out = append(out, plan{n: n, scenarios: scs})
 	}
-	slices.SortFunc(out, func(a, b plan) int { return a.n - b.n })
+	order := func(p plan) int { return slices.Index(allScenarios, p.scenarios[0]) }
+	slices.SortStableFunc(out, func(a, b plan) int { return cmp.Or(cmp.Compare(order(a), order(b)), cmp.Compare(a.n, b.n)) })
 	return out
 }
 
-// sourceIPs returns the two source addresses of load process k in
-// measurement seq: 127.O.S.(2+2k) and 127.O.S.(3+2k), with O fixed for the
-// run and S = 1 + seq%254. A fresh S per measurement keeps the previous
-// measurement's TIME_WAIT ports out of the way.
-func (cfg *config) sourceIPs(seq, k int) string {
+// sourceRange returns count source addresses for measurement seq,
+// starting at number first: 127.O.S.(2+first) and up, with O fixed for the
+// run and S = 1 + seq%254. Load process k of a plain fleet gets the two
+// from 2k. A fresh S per measurement keeps the previous measurement's
+// TIME_WAIT ports out of the way.
+func (cfg *config) sourceRange(seq, first, count int) string {
 	s := 1 + seq%254
-	return fmt.Sprintf("127.%d.%d.%d,127.%d.%d.%d", cfg.Octet, s, 2+2*k, cfg.Octet, s, 3+2*k)
+	addrs := make([]string, count)
+	for i := range count {
+		addrs[i] = fmt.Sprintf("127.%d.%d.%d", cfg.Octet, s, 2+first+i)
+	}
+	return strings.Join(addrs, ",")
 }
 
 func (cfg *config) progress(format string, args ...any) {
@@ -140,6 +186,9 @@ func run(ctx context.Context, cfg *config) ([]record, error) {
 			for _, t := range order {
 				if ctx.Err() != nil {
 					return out, ctx.Err()
+				}
+				if !t.supports(p.scenarios[0]) {
+					continue
 				}
 				if why, bad := unusable[t.Name]; bad {
 					for _, sc := range p.scenarios {
@@ -199,6 +248,15 @@ func measure(ctx context.Context, cfg *config, t target, bin, loadBin string, p 
 			out = append(out, record{Scenario: sc, Run: runNo, Target: t.Name, Protocol: t.protocol(), N: p.n, Error: err.Error()})
 		}
 		return out
+	}
+	if !slices.Contains(sharedScenarios, p.scenarios[0]) {
+		r, err := measureAlone(ctx, cfg, t, bin, loadBin, p.scenarios[0], p.n, runNo, seq)
+		if err != nil {
+			cfg.progress("%s N=%d run %d %s: %v", t.Name, p.n, runNo, p.scenarios[0], err)
+			r.Scenario, r.Run, r.Target, r.Protocol, r.N = p.scenarios[0], runNo, t.Name, t.protocol(), p.n
+			r.Error = err.Error()
+		}
+		return []record{r}
 	}
 	s, err := openSession(ctx, cfg, t, bin, loadBin, p, runNo, seq)
 	if s != nil {

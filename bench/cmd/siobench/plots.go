@@ -85,6 +85,31 @@ func writePlots(dir, prefix string, rs []record, targets []string) ([]string, er
 		LogX: true, LogY: true, Series: echo, HLine: limit, HLineLabel: "limit",
 	})
 
+	var slow []svgplot.Series
+	stallAt := 0
+	for _, t := range targets {
+		var pick *record
+		for i, r := range rs {
+			if r.Scenario == "slow" && r.Target == t && r.Error == "" && len(r.RSSSeries) > 0 && (pick == nil || r.N > pick.N) {
+				pick = &rs[i]
+			}
+		}
+		if pick == nil {
+			continue
+		}
+		s := svgplot.Series{Name: t}
+		for i, v := range pick.RSSSeries {
+			s.X = append(s.X, float64(i))
+			s.Y = append(s.Y, mib(v))
+		}
+		stallAt = pick.RSSStallAt
+		slow = append(slow, s)
+	}
+	add("slow-rss", svgplot.Chart{
+		Title:  fmt.Sprintf("Slow consumers: server RSS (sockets stalled from second %d)", stallAt),
+		XLabel: "seconds (one sample a second; phase 1, then phase 2)", YLabel: "RSS MiB", YFromZero: true, Series: slow,
+	})
+
 	var files []string
 	for _, c := range charts {
 		path := filepath.Join(dir, prefix+"-"+c.name+".svg")

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -20,12 +21,13 @@ type server struct {
 
 // startServer starts t on a free port of 127.0.0.1 and waits until it
 // answers.
-func startServer(ctx context.Context, cfg *config, t target, bin string) (*server, error) {
+// extra arguments go after the target's own.
+func startServer(ctx context.Context, cfg *config, t target, bin string, extra ...string) (*server, error) {
 	addr, err := freeAddr()
 	if err != nil {
 		return nil, err
 	}
-	c, err := proc.Start(t.Name, t.argv(cfg.Root, bin, addr), proc.StartOptions{Dir: cfg.Root, Stderr: cfg.Verbose})
+	c, err := proc.Start(t.Name, t.argv(cfg.Root, bin, addr, extra...), proc.StartOptions{Dir: cfg.Root, Stderr: cfg.Verbose})
 	if err != nil {
 		return nil, err
 	}
@@ -98,4 +100,80 @@ func freeAddr() (string, error) {
 	}
 	defer ln.Close()
 	return ln.Addr().String(), nil
+}
+
+// serverStats is what GET /debug/stats answers on the Socket.IO targets
+// (cmd/conformance -debug, bench/node/server.mjs), without a collection.
+type serverStats struct {
+	Sockets       int64             `json:"sockets"`
+	Disconnects   map[string]uint64 `json:"disconnects"`
+	SlowConsumers uint64            `json:"slowConsumers"` // siogate
+	Goroutines    int               `json:"goroutines"`    // siogate
+	HeapAlloc     int64             `json:"heapAlloc"`     // siogate: live heap bytes
+	HeapUsed      int64             `json:"heapUsed"`      // node: V8 heap used
+}
+
+// heap returns the live heap: Go's HeapAlloc or V8's heapUsed.
+func (s serverStats) heap() int64 { return max(s.HeapAlloc, s.HeapUsed) }
+
+// stats reads GET /debug/stats.
+func (s *server) stats(ctx context.Context) (serverStats, error) {
+	var out serverStats
+	b, err := s.probe.Get(ctx, "/debug/stats")
+	if err != nil {
+		return out, fmt.Errorf("%w; %s", err, s.child.Describe())
+	}
+	if err := json.Unmarshal(b, &out); err != nil {
+		return out, fmt.Errorf("GET /debug/stats: %w", err)
+	}
+	return out, nil
+}
+
+// settledStats forces a collection, then reads GET /debug/stats and the RSS.
+func (s *server) settledStats(ctx context.Context) (serverStats, proc.Sample, error) {
+	if err := s.probe.GC(ctx); err != nil {
+		return serverStats{}, proc.Sample{}, fmt.Errorf("%w; %s", err, s.child.Describe())
+	}
+	st, err := s.stats(ctx)
+	if err != nil {
+		return st, proc.Sample{}, err
+	}
+	p, err := proc.Read(s.pid())
+	return st, p, err
+}
+
+// rssWatch samples a process's RSS every interval until stop.
+type rssWatch struct {
+	stopc chan struct{}
+	done  chan []int64
+}
+
+func watchRSS(pid int, interval time.Duration) *rssWatch {
+	w := &rssWatch{stopc: make(chan struct{}), done: make(chan []int64, 1)}
+	go func() {
+		var out []int64
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			if p, err := proc.Read(pid); err == nil {
+				out = append(out, p.RSS)
+			}
+			select {
+			case <-t.C:
+			case <-w.stopc:
+				if p, err := proc.Read(pid); err == nil {
+					out = append(out, p.RSS)
+				}
+				w.done <- out
+				return
+			}
+		}
+	}()
+	return w
+}
+
+// stop ends the watch and returns the samples, the last one taken now.
+func (w *rssWatch) stop() []int64 {
+	close(w.stopc)
+	return <-w.done
 }

@@ -253,6 +253,7 @@ func writeSummary(w io.Writer, rs []record, targets []string) {
 		}
 		fmt.Fprintln(w)
 	}
+	writeAloneSummary(w, rs, targets)
 	writeNoise(w, rs)
 	var failed []string
 	for _, r := range rs {

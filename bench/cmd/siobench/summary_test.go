@@ -98,8 +98,8 @@ func TestPlans(t *testing.T) {
 		ps[1].n != 5000 || !slices.Equal(ps[1].scenarios, []string{"idle", "broadcast"}) {
 		t.Fatalf("plans %+v", ps)
 	}
-	if got := cfg.sourceIPs(3, 2); got != "127.42.4.6,127.42.4.7" {
-		t.Fatalf("sourceIPs = %s", got)
+	if got := cfg.sourceRange(3, 4, 2); got != "127.42.4.6,127.42.4.7" {
+		t.Fatalf("sourceRange = %s", got)
 	}
 	if cfg.broadcasts(19000) != 5 || cfg.broadcasts(1000) != 50 || cfg.broadcasts(200) != 50 {
 		t.Fatal("broadcasts")

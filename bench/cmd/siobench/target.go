@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/siogate/siogate/bench/sioload"
@@ -31,15 +32,34 @@ type target struct {
 	GoRuntime bool
 	// ReadyPath answers 200 once the server accepts.
 	ReadyPath string
+	// PerSocket is the goroutines the server keeps per connected socket
+	// (Go targets): a settled server holds its idle count plus this many
+	// per socket.
+	PerSocket int
+	// QueueFlag is the flag that sets the outbound queue limit per client
+	// (the slow scenario lowers it), or "" when the server has none.
+	QueueFlag string
+}
+
+// socketIOOnly are the scenarios that need Socket.IO (rooms, long-polling,
+// acknowledgements): the raw WebSocket targets sit them out.
+var socketIOOnly = []string{"rooms", "slow", "mix", "churn"}
+
+// supports reports whether scenario applies to t.
+func (t target) supports(scenario string) bool {
+	return t.Mode == sioload.SocketIO || !slices.Contains(socketIOOnly, scenario)
 }
 
 // builtinTargets are the servers known by name. Each serves GET /debug/gc
-// (a full collection, answering "ok") on its listen port.
+// (a full collection, answering "ok") on its listen port; the Socket.IO
+// ones also GET /debug/stats (serverStats).
 var builtinTargets = []target{
 	{
 		Name: "siogate", Mode: sioload.SocketIO, Package: "./cmd/conformance",
-		Args:      []string{"-addr", addrArg, "-ping-interval", "25s", "-ping-timeout", "20s", "-debug"},
-		GoRuntime: true, ReadyPath: "/debug/pprof/",
+		// Socket.IO's production timings (the fixture's defaults are the
+		// protocol suite's: 300/200 ms pings, a 1 s connect timeout).
+		Args:      []string{"-addr", addrArg, "-ping-interval", "25s", "-ping-timeout", "20s", "-connect-timeout", "45s", "-debug"},
+		GoRuntime: true, ReadyPath: "/debug/pprof/", QueueFlag: "-max-queued",
 	},
 	{
 		Name: "node", Mode: sioload.SocketIO, Script: "bench/node/server.mjs",
@@ -52,7 +72,7 @@ var builtinTargets = []target{
 	},
 	{
 		Name: "baseline", Mode: sioload.WebSocket, Package: "./bench/baseline",
-		Args: []string{"-addr", addrArg}, GoRuntime: true, ReadyPath: "/debug/pprof/",
+		Args: []string{"-addr", addrArg}, GoRuntime: true, ReadyPath: "/debug/pprof/", PerSocket: 1,
 	},
 }
 
@@ -61,7 +81,7 @@ func (t target) protocol() string { return t.Mode.String() }
 
 // argv returns the command line of the server, bin being the built Go
 // binary (ignored for Node).
-func (t target) argv(root, bin, addr string) []string {
+func (t target) argv(root, bin, addr string, extra ...string) []string {
 	var out []string
 	if t.Script != "" {
 		out = []string{"node", "--expose-gc", filepath.Join(root, t.Script)}
@@ -71,7 +91,7 @@ func (t target) argv(root, bin, addr string) []string {
 	for _, a := range t.Args {
 		out = append(out, strings.ReplaceAll(a, addrArg, addr))
 	}
-	return out
+	return append(out, extra...)
 }
 
 // nodeAvailable tells why the Node reference cannot run, or nil.

@@ -1,24 +1,43 @@
-// Command sioload holds N Socket.IO (or raw WebSocket) client sockets on one
-// event loop and runs measurements on command. bench/cmd/siobench starts
-// several of these processes and drives them; it also runs alone:
+// Command sioload holds N Socket.IO (or raw WebSocket) client sockets and
+// runs measurements on command. bench/cmd/siobench starts several of these
+// processes and drives them; it also runs alone:
 //
 //	sioload -addr 127.0.0.1:3000 -n 5000 -src 127.0.0.2,127.0.0.3
 //
-// Once every socket is ready or given up it prints one JSON line,
-// {"ev":"connected","result":{...}}. It then reads commands, one JSON object
-// per line on stdin, and answers each with one line on stdout:
+// Over WebSocket (the default) every socket lives on one epoll loop
+// (bench/sioload.Loader); with -transport polling they are Socket.IO
+// sockets over HTTP long-polling, one goroutine each
+// (bench/sioload.PollLoader).
 //
+// Once every socket is ready or given up it prints one JSON line,
+// {"ev":"connected","result":{...}}. With -defer it connects nothing at
+// start: it prints {"ev":"ready"} and waits for a "connect" command, so
+// that several processes can start a connect storm at the same instant.
+// It then reads commands, one JSON object per line on stdin, and answers
+// each with one line on stdout:
+//
+//	{"cmd":"connect","count":N}                      -> {"ev":"connected","result":{...}}
+//	{"cmd":"reconnect"}                              -> {"ev":"connected","result":{...}}
 //	{"cmd":"mark"}                                   -> {"ev":"ok"}
 //	{"cmd":"stats"}                                  -> {"ev":"stats","stats":{...}}
 //	{"cmd":"broadcast","count":1,"size":64}          -> {"ev":"sent","ids":[0]}
 //	{"cmd":"echo","rate":5000,"duration_ms":3000,"size":64,"drain_ms":2000}
 //	                                                 -> {"ev":"echo","stats":{...}}
+//	{"cmd":"pace","kind":"room","rate":2000,"duration_ms":5000,"size":64,
+//	 "rooms":500,"room_size":10,"total":5000,"keep":true}
+//	                                                 -> {"ev":"paced","stats":{...}}
+//	{"cmd":"join","base":0,"room_size":10}           -> {"ev":"joined","count":failed}
+//	{"cmd":"stall","share":0.05}                     -> {"ev":"stalled","count":N}
+//	{"cmd":"resume"}                                 -> {"ev":"resumed","count":N}
+//	{"cmd":"churn","count":100000,"concurrency":100} -> {"ev":"churned","churn":{...}}
 //	{"cmd":"close"}                                  -> {"ev":"closed","held":N}, exit
 //
-// Between answers it prints {"ev":"complete","id":K} when broadcast K has
-// reached every ready socket of this process. An error is answered with
-// {"ev":"error","error":"..."}. End of file on stdin, SIGINT, SIGTERM or the
-// -hold time close everything and exit.
+// reconnect, broadcast, echo, pace, join, stall and resume need the
+// WebSocket transport. Between answers it prints {"ev":"complete","id":K}
+// when broadcast K has reached every ready (and reading) socket of this
+// process. An error is answered with {"ev":"error","error":"..."}. End of
+// file on stdin, SIGINT, SIGTERM or the -hold time close everything and
+// exit.
 package main
 
 import (
@@ -38,45 +57,35 @@ import (
 	"github.com/siogate/siogate/bench/sioload"
 )
 
+// settings are the command line.
+type settings struct {
+	addr, mode, transport, path, nsp, src string
+	n, concurrency, rcvbuf, mss           int
+	attempt, deadline, hold               time.Duration
+	deferConnect                          bool
+}
+
 func main() {
-	var (
-		addr        = flag.String("addr", "127.0.0.1:3000", "server IPv4 host:port")
-		mode        = flag.String("mode", "socketio", "socketio or websocket")
-		path        = flag.String("path", "", `request path (default "/socket.io/" for socketio, "/" for websocket)`)
-		nsp         = flag.String("nsp", "/", "Socket.IO namespace")
-		n           = flag.Int("n", 1000, "number of sockets")
-		src         = flag.String("src", "", "comma-separated local source IPv4 addresses, used round-robin (empty: kernel's choice)")
-		concurrency = flag.Int("concurrency", 200, "handshakes in flight")
-		attempt     = flag.Duration("attempt-timeout", 10*time.Second, "bound on one handshake attempt")
-		deadline    = flag.Duration("deadline", 2*time.Minute, "bound on the connect phase, retries included")
-		hold        = flag.Duration("hold", 30*time.Minute, "close everything and exit after this long")
-	)
+	var s settings
+	flag.StringVar(&s.addr, "addr", "127.0.0.1:3000", "server IPv4 host:port")
+	flag.StringVar(&s.mode, "mode", "socketio", "socketio or websocket")
+	flag.StringVar(&s.transport, "transport", "websocket", "websocket (one epoll loop) or polling (Socket.IO over HTTP long-polling, a goroutine per socket)")
+	flag.StringVar(&s.path, "path", "", `request path (default "/socket.io/" for socketio, "/" for websocket)`)
+	flag.StringVar(&s.nsp, "nsp", "/", "Socket.IO namespace")
+	flag.IntVar(&s.n, "n", 1000, "number of sockets connected at start")
+	flag.StringVar(&s.src, "src", "", "comma-separated local source IPv4 addresses, used round-robin (empty: kernel's choice)")
+	flag.IntVar(&s.concurrency, "concurrency", 200, "handshakes in flight")
+	flag.IntVar(&s.rcvbuf, "rcvbuf", 0, "SO_RCVBUF of each WebSocket before it connects (0: the kernel's default)")
+	flag.IntVar(&s.mss, "mss", 0, "TCP_MAXSEG of each WebSocket before it connects (0: the route's, 64 KiB on loopback)")
+	flag.DurationVar(&s.attempt, "attempt-timeout", 10*time.Second, "bound on one handshake attempt (or churn cycle)")
+	flag.DurationVar(&s.deadline, "deadline", 2*time.Minute, "bound on a connect phase, retries included")
+	flag.DurationVar(&s.hold, "hold", 30*time.Minute, "close everything and exit after this long")
+	flag.BoolVar(&s.deferConnect, "defer", false, `connect nothing at start: print {"ev":"ready"} and wait for a connect command`)
 	flag.Parse()
-	if err := run(*addr, *mode, *path, *nsp, *n, *src, *concurrency, *attempt, *deadline, *hold); err != nil {
+	if err := run(s); err != nil {
 		fmt.Fprintln(os.Stderr, "sioload:", err)
 		os.Exit(1)
 	}
-}
-
-// command is one line of stdin.
-type command struct {
-	Cmd        string  `json:"cmd"`
-	Count      int     `json:"count,omitempty"`
-	Size       int     `json:"size,omitempty"`
-	Rate       float64 `json:"rate,omitempty"`
-	DurationMS int64   `json:"duration_ms,omitempty"`
-	DrainMS    int64   `json:"drain_ms,omitempty"`
-}
-
-// reply is one line of stdout.
-type reply struct {
-	Ev     string          `json:"ev"`
-	Result *sioload.Result `json:"result,omitempty"`
-	Stats  *sioload.Stats  `json:"stats,omitempty"`
-	IDs    []uint64        `json:"ids,omitempty"`
-	ID     *uint64         `json:"id,omitempty"`
-	Held   *int            `json:"held,omitempty"`
-	Error  string          `json:"error,omitempty"`
 }
 
 // output serialises the lines of the command loop and the completion
@@ -92,42 +101,53 @@ func (o *output) send(r reply) {
 	_ = o.enc.Encode(r)
 }
 
-func run(addr, mode, path, nsp string, n int, src string, concurrency int, attempt, deadline, hold time.Duration) error {
-	m, err := sioload.ParseMode(mode)
+// open builds the driver the flags ask for.
+func open(s settings) (driver, error) {
+	m, err := sioload.ParseMode(s.mode)
+	if err != nil {
+		return nil, err
+	}
+	sources, err := parseSources(s.src)
+	if err != nil {
+		return nil, err
+	}
+	o := sioload.Options{
+		Addr: s.addr, Mode: m, Path: s.path, Namespace: s.nsp, Sources: sources,
+		Concurrency: s.concurrency, AttemptTimeout: s.attempt, RecvBuffer: s.rcvbuf, MSS: s.mss,
+	}
+	switch s.transport {
+	case "websocket", "ws":
+		return sioload.New(o)
+	case "polling":
+		return sioload.NewPolling(o)
+	}
+	return nil, fmt.Errorf("-transport %q: want websocket or polling", s.transport)
+}
+
+func run(s settings) error {
+	d, err := open(s)
 	if err != nil {
 		return err
 	}
-	sources, err := parseSources(src)
-	if err != nil {
-		return err
-	}
-	l, err := sioload.New(sioload.Options{
-		Addr: addr, Mode: m, Path: path, Namespace: nsp, Sources: sources,
-		Concurrency: concurrency, AttemptTimeout: attempt,
-	})
-	if err != nil {
-		return err
-	}
-	defer l.Close()
+	defer d.Close()
 	sig, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	ctx, cancel := context.WithTimeout(sig, hold)
+	ctx, cancel := context.WithTimeout(sig, s.hold)
 	defer cancel()
 
 	out := &output{enc: json.NewEncoder(os.Stdout)}
-	dctx, dcancel := context.WithTimeout(ctx, deadline)
-	res, err := l.Connect(dctx, n)
-	dcancel()
-	if err != nil {
-		return err
+	x := &executor{d: d, deadline: s.deadline}
+	if s.deferConnect {
+		out.send(reply{Ev: "ready"})
+	} else {
+		out.send(x.connect(ctx, s.n))
 	}
-	out.send(reply{Ev: "connected", Result: &res})
 
 	// Completions go out as they come, until the process ends.
 	go func() {
 		for {
 			select {
-			case id := <-l.Complete():
+			case id := <-d.Complete():
 				out.send(reply{Ev: "complete", ID: &id})
 			case <-ctx.Done():
 				return
@@ -138,10 +158,10 @@ func run(addr, mode, path, nsp string, n int, src string, concurrency int, attem
 	lines := make(chan string)
 	go func() {
 		defer close(lines)
-		s := bufio.NewScanner(os.Stdin)
-		for s.Scan() {
+		sc := bufio.NewScanner(os.Stdin)
+		for sc.Scan() {
 			select {
-			case lines <- s.Text():
+			case lines <- sc.Text():
 			case <-ctx.Done():
 				return
 			}
@@ -169,48 +189,14 @@ func run(addr, mode, path, nsp string, n int, src string, concurrency int, attem
 		if c.Cmd == "close" {
 			break
 		}
-		out.send(execute(ctx, l, c))
+		out.send(x.execute(ctx, c))
 	}
-	held := l.Len()
-	if err := l.Close(); err != nil {
+	held := d.Len()
+	if err := d.Close(); err != nil {
 		fmt.Fprintln(os.Stderr, "sioload:", err)
 	}
 	out.send(reply{Ev: "closed", Held: &held})
 	return nil
-}
-
-// execute runs one command and returns its answer.
-func execute(ctx context.Context, l *sioload.Loader, c command) reply {
-	fail := func(err error) reply { return reply{Ev: "error", Error: err.Error()} }
-	switch c.Cmd {
-	case "mark":
-		if err := l.Mark(); err != nil {
-			return fail(err)
-		}
-		return reply{Ev: "ok"}
-	case "stats":
-		st, err := l.Stats()
-		if err != nil {
-			return fail(err)
-		}
-		return reply{Ev: "stats", Stats: &st}
-	case "broadcast":
-		ids, err := l.Broadcast(max(c.Count, 1), c.Size)
-		if err != nil {
-			return fail(err)
-		}
-		return reply{Ev: "sent", IDs: ids}
-	case "echo":
-		st, err := l.Echo(ctx, sioload.EchoRun{
-			Rate: c.Rate, Duration: time.Duration(c.DurationMS) * time.Millisecond,
-			Size: c.Size, Drain: time.Duration(c.DrainMS) * time.Millisecond,
-		})
-		if err != nil {
-			return fail(err)
-		}
-		return reply{Ev: "echo", Stats: &st}
-	}
-	return fail(fmt.Errorf("unknown command %q", c.Cmd))
 }
 
 // parseSources parses a comma-separated list of IPv4 addresses.
