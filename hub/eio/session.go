@@ -279,9 +279,12 @@ func (s *Session) closeWith(reason Reason, err error, getReply *Outgoing) {
 	conn, probe, g := s.ws, s.probe, s.get
 	s.ws, s.probe, s.get = nil, nil, nil
 	s.queue, s.queued = nil, 0
-	// A polling client that has no GET parked learns of the close from its
-	// next GET, as with the reference server; the session lingers for it.
-	linger := g == nil && conn == nil && reason != ReasonPingTimeout && reason != ReasonParseError
+	// A polling client that has no GET parked learns of a server-side close
+	// from its next GET, as with the reference server; the session lingers
+	// for it. A client that sent the close packet itself polls no more, so
+	// its session goes at once (the reference server forgets it too): under
+	// churn, lingering would hold every closed session for a heartbeat.
+	linger := g == nil && conn == nil && reason != ReasonPingTimeout && reason != ReasonParseError && reason != ReasonTransportClose
 	if linger {
 		s.linger = getReply
 	}
