@@ -16,7 +16,7 @@ import (
 func Main(m *testing.M) {
 	code := m.Run()
 	if code == 0 {
-		if leaked := leakedGoroutines(); leaked != "" {
+		if leaked := LeakedGoroutines(); leaked != "" {
 			fmt.Fprintf(os.Stderr, "leaked goroutines:\n%s\n", leaked)
 			code = 1
 		}
@@ -24,14 +24,17 @@ func Main(m *testing.M) {
 	os.Exit(code)
 }
 
-func leakedGoroutines() string {
+// LeakedGoroutines returns the stacks of goroutines running siogate code
+// (other than its caller), waiting up to WaitTimeout for them to end; ""
+// when there are none. TestMain functions call it after m.Run.
+func LeakedGoroutines() string {
 	deadline := time.Now().Add(WaitTimeout)
 	for {
 		var leaked []string
 		buf := make([]byte, 1<<20)
 		buf = buf[:runtime.Stack(buf, true)]
 		for _, g := range strings.Split(string(buf), "\n\n") {
-			if strings.Contains(g, "github.com/siogate/siogate/") && !strings.Contains(g, "leakedGoroutines") {
+			if strings.Contains(g, "github.com/siogate/siogate/") && !strings.Contains(g, "LeakedGoroutines") {
 				leaked = append(leaked, g)
 			}
 		}
