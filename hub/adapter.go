@@ -106,7 +106,8 @@ type Packet struct {
 
 	once   sync.Once
 	out    []*eio.Outgoing
-	offset string // recovery offset given by this node (recovery.go)
+	offset  string // recovery offset given by this node (recovery.go)
+	stamped bool   // stampPacket saw it: a local broadcast, offset is final
 }
 
 // NewEventPacket builds an EVENT packet for nsp.

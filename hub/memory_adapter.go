@@ -196,7 +196,7 @@ func (a *MemoryAdapter) snapshot(opts BroadcastOptions, buf []*Socket) []*Socket
 // Broadcast implements Adapter.
 func (a *MemoryAdapter) Broadcast(p *Packet, opts BroadcastOptions) {
 	out := p.Outgoing()
-	off := p.replayedOffset(a.nsp.srv.opts.Recovery)
+	off := p.replayedOffset(a.nsp.srv.opts.Recovery, opts)
 	var n uint64
 	a.Select(opts, func(s *Socket) {
 		if s.sendStamped(out, opts.Volatile, off) == nil {

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"sync/atomic"
 	"time"
+
+	"github.com/siogate/siogate/hub/sio"
 )
 
 // Connection state recovery, with the semantics of socket.io 4.6+ (the
@@ -227,10 +229,7 @@ func (n *Namespace) withOffset(event string, args, atts [][]byte, sel BroadcastO
 	return append(out, quoteOffset(off)), off
 }
 
-func quoteOffset(off string) []byte {
-	b, _ := json.Marshal(off)
-	return b
-}
+func quoteOffset(off string) []byte { return sio.AppendString(nil, off) }
 
 // stampPacket gives a broadcast packet its offset (recovery on, not
 // volatile, no ack id, an EVENT): Node's SessionAwareAdapter.broadcast.
@@ -238,17 +237,21 @@ func (n *Namespace) stampPacket(p *Packet, opts BroadcastOptions) {
 	if n.srv.opts.Recovery == nil || opts.Volatile || p.ID >= 0 {
 		return
 	}
+	p.stamped = true
 	p.Args, p.offset = n.withOffset(p.Event, p.Args, p.Attachments, opts)
 }
 
-// replayedOffset returns the offset a packet carries as its last argument
-// when recovery is on ("" otherwise): set when this node stamped it, read
-// from the last argument for a packet from another node.
-func (p *Packet) replayedOffset(rec *RecoveryOptions) string {
-	if rec == nil {
+// replayedOffset returns the offset a broadcast carries as its last
+// argument when recovery is on ("" otherwise). Only broadcasts that are
+// stamped have one (not volatile, no ack: stampPacket's rule, which Node
+// peers follow too): this node's own are final as stamped (an unrecorded
+// one has none, whatever its last argument is); a packet from another node
+// has it in its last argument.
+func (p *Packet) replayedOffset(rec *RecoveryOptions, opts BroadcastOptions) string {
+	if rec == nil || opts.Volatile || p.ID >= 0 {
 		return ""
 	}
-	if p.offset != "" || len(p.Args) == 0 {
+	if p.stamped || len(p.Args) == 0 {
 		return p.offset
 	}
 	last := p.Args[len(p.Args)-1]
