@@ -104,8 +104,8 @@ type Packet struct {
 	Args        [][]byte // raw JSON arguments
 	Attachments [][]byte
 
-	once   sync.Once
-	out    []*eio.Outgoing
+	once    sync.Once
+	out     []*eio.Outgoing
 	offset  string // recovery offset given by this node (recovery.go)
 	stamped bool   // stampPacket saw it: a local broadcast, offset is final
 }
