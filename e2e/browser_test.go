@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/siogate/siogate/hub/siotest"
 )
 
 // chromiumPath is Debian's Chromium (`apt-get install chromium`); the
@@ -34,7 +36,7 @@ const chromiumPath = "/usr/bin/chromium"
 // where.
 func TestBrowserChat(t *testing.T) {
 	files := browserFiles(t)
-	gw := &browserGateway{bin: browserBuildGateway(t), addr: sioFreeAddr(t), out: &sioLockedBuffer{}}
+	gw := &browserGateway{bin: browserBuildGateway(t), addr: siotest.FreeAddr(t), out: &sioLockedBuffer{}}
 	t.Cleanup(func() { gw.stop(t) })
 	if err := gw.start(); err != nil {
 		t.Fatalf("%v\n%s", err, gw.out.String())
@@ -118,7 +120,7 @@ func browserBuildGateway(t *testing.T) string {
 	}
 	bin := filepath.Join(t.TempDir(), "siogate")
 	args := []string{"build", "-o", bin}
-	if sioRaceEnabled() {
+	if siotest.RaceEnabled() {
 		args = append(args, "-race")
 	}
 	args = append(args, "github.com/siogate/siogate/cmd/siogate")

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/siogate/siogate/hub/siotest"
 )
 
 // Connection state recovery with the official socket.io-client against the
@@ -218,7 +219,7 @@ func recoveryGatewayBinary(t *testing.T) string {
 		}
 		bin := filepath.Join(dir, "siogate")
 		args := []string{"build", "-o", bin}
-		if sioRaceEnabled() {
+		if siotest.RaceEnabled() {
 			args = append(args, "-race")
 		}
 		args = append(args, "github.com/siogate/siogate/cmd/siogate")
@@ -249,7 +250,7 @@ func startRecoveryGateway(t *testing.T, addr string, flags ...string) *recoveryG
 	t.Helper()
 	recoveryNeedsNode(t)
 	if addr == "" {
-		addr = sioFreeAddr(t)
+		addr = siotest.FreeAddr(t)
 	}
 	args := append([]string{"-addr", addr, "-api-key", recoveryAPIKey, "-chat=false",
 		"-drain-spread", "0s", "-shutdown-timeout", "5s", "-ping-interval", "2s", "-ping-timeout", "5s"}, flags...)

@@ -10,13 +10,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime/debug"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/siogate/siogate/hub/siotest"
 )
 
 // TestSioNodeClient drives the Socket.IO server with the official
@@ -136,7 +136,7 @@ func sioStartServer(t *testing.T, flags ...string) *sioServer {
 	}
 	bin := filepath.Join(t.TempDir(), "conformance")
 	args := []string{"build", "-o", bin}
-	if sioRaceEnabled() {
+	if siotest.RaceEnabled() {
 		args = append(args, "-race")
 	}
 	args = append(args, "github.com/siogate/siogate/cmd/conformance")
@@ -145,7 +145,7 @@ func sioStartServer(t *testing.T, flags ...string) *sioServer {
 		t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
 
-	addr := sioFreeAddr(t)
+	addr := siotest.FreeAddr(t)
 	s := &sioServer{url: "http://" + addr, out: &sioLockedBuffer{}, exited: make(chan struct{})}
 	s.cmd = exec.Command(bin, append([]string{"-addr", addr}, flags...)...)
 	s.cmd.Stdout, s.cmd.Stderr = s.out, s.out
@@ -200,36 +200,6 @@ func (s *sioServer) stop(t *testing.T) {
 	if t.Failed() {
 		t.Logf("server output:\n%s", out)
 	}
-}
-
-// sioRaceEnabled reports whether this test binary was built with -race.
-func sioRaceEnabled() bool {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return false
-	}
-	for _, s := range bi.Settings {
-		if s.Key == "-race" {
-			on, _ := strconv.ParseBool(s.Value)
-			return on
-		}
-	}
-	return false
-}
-
-// sioFreeAddr returns a 127.0.0.1 address with a port that was free a
-// moment ago.
-func sioFreeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	if err := ln.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return addr
 }
 
 // sioRunNode runs one node:test file with the spec reporter, streaming its

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/siogate/siogate/hub/siotest"
 )
 
 // chatBundleBuilt reports whether `make chat-assets` put the chat page's
@@ -133,7 +135,7 @@ func TestChatFlagsAndConflicts(t *testing.T) {
 			t.Errorf("-h does not document -%s / %s:\n%s", f, envName(f), out)
 		}
 	}
-	cmd := exec.Command(gatewayBinary(t), "-addr", freeAddr(t), "-namespaces", "/,/chat")
+	cmd := exec.Command(gatewayBinary(t), "-addr", siotest.FreeAddr(t), "-namespaces", "/,/chat")
 	cmd.Env = cleanEnv()
 	out, err = cmd.CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "-namespaces: /chat is the chat's namespace") {

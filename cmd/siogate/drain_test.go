@@ -7,6 +7,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/siogate/siogate/hub/siotest"
 )
 
 // TestDrain: on SIGTERM the gateway turns unready, refuses new
@@ -16,7 +18,7 @@ import (
 // same port.
 func TestDrain(t *testing.T) {
 	t.Parallel()
-	addr := freeAddr(t)
+	addr := siotest.FreeAddr(t)
 	flags := []string{"-jwt-secret", testSecret, "-api-key", testKey, "-drain-spread", "1s", "-shutdown-timeout", "5s"}
 	old := startGateway(t, addr, flags...)
 	pp := startPuppet(t)

@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/siogate/siogate/hub/siotest"
 )
 
 // and exits 0 on SIGINT.
@@ -27,7 +29,7 @@ func TestRunCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := freeAddr(t)
+	addr := siotest.FreeAddr(t)
 	cmd := exec.Command(goBin, "run", "./cmd/siogate")
 	cmd.Dir = filepath.Join("..", "..")
 	cmd.Env = cleanEnv("SIOGATE_ADDR=" + addr)

@@ -6,13 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime/debug"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -23,6 +20,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+	"github.com/siogate/siogate/hub/siotest"
 )
 
 const (
@@ -57,7 +55,7 @@ func gatewayBinary(t *testing.T) string {
 		}
 		buildBin = filepath.Join(buildDir, "siogate")
 		args := []string{"build", "-o", buildBin}
-		if raceEnabled() {
+		if siotest.RaceEnabled() {
 			args = append(args, "-race")
 		}
 		args = append(args, "github.com/siogate/siogate/cmd/siogate")
@@ -69,32 +67,6 @@ func gatewayBinary(t *testing.T) string {
 		t.Fatal(buildErr)
 	}
 	return buildBin
-}
-
-func raceEnabled() bool {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return false
-	}
-	for _, s := range bi.Settings {
-		if s.Key == "-race" {
-			on, _ := strconv.ParseBool(s.Value)
-			return on
-		}
-	}
-	return false
-}
-
-// freeAddr returns a 127.0.0.1 address whose port was free a moment ago.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	_ = ln.Close()
-	return addr
 }
 
 // cleanEnv is the test's environment without SIOGATE_* settings.
@@ -125,7 +97,7 @@ type proc struct {
 func startGateway(t *testing.T, addr string, flags ...string) *proc {
 	t.Helper()
 	if addr == "" {
-		addr = freeAddr(t)
+		addr = siotest.FreeAddr(t)
 	}
 	cmd := exec.Command(gatewayBinary(t), append([]string{"-addr", addr}, flags...)...)
 	cmd.Env = cleanEnv()

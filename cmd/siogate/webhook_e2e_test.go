@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/siogate/siogate/hub/siotest"
 )
 
 // testBackend is a webhook receiver that records what it got.
@@ -205,7 +207,7 @@ func TestWebhookRoundTrip(t *testing.T) {
 // counted; the API and the sockets keep working.
 func TestWebhookBackendDown(t *testing.T) {
 	t.Parallel()
-	down := "http://" + freeAddr(t) + "/hooks"
+	down := "http://" + siotest.FreeAddr(t) + "/hooks"
 	closed := startGateway(t, "", "-webhook-url", down)
 	open := startGateway(t, "", "-webhook-url", down, "-webhook-fail-open", "-webhook-retries", "1", "-api-key", testKey)
 	pp := startPuppet(t)
