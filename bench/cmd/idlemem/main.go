@@ -27,14 +27,14 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/exec"
 	"os/signal"
-	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/siogate/siogate/bench/internal/proc"
 )
 
 // targetDefs collects repeated -target flags.
@@ -90,7 +90,7 @@ func main() {
 	defer stop()
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
-	if cfg.Root, err = moduleRoot(ctx); err != nil {
+	if cfg.Root, err = proc.ModuleRoot(ctx); err != nil {
 		fatal(err)
 	}
 
@@ -167,19 +167,6 @@ func parseCounts(s string, perProc int) ([]int, error) {
 		return nil, errors.New("-n: no counts")
 	}
 	return out, nil
-}
-
-// moduleRoot returns the directory of the main module's go.mod.
-func moduleRoot(ctx context.Context) (string, error) {
-	b, err := exec.CommandContext(ctx, "go", "env", "GOMOD").Output()
-	if err != nil {
-		return "", fmt.Errorf("go env GOMOD: %w", err)
-	}
-	gomod := strings.TrimSpace(string(b))
-	if gomod == "" || gomod == os.DevNull {
-		return "", errors.New("run idlemem inside the siogate module")
-	}
-	return filepath.Dir(gomod), nil
 }
 
 // kernelRelease returns the running kernel's release, or "".

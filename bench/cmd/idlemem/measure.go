@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -110,7 +109,7 @@ func build(ctx context.Context, root, out, pkg string) error {
 
 // measure runs one target at N connections and fills r.
 func measure(ctx context.Context, cfg config, t target, bin, wsloadBin string, n, seq int, r *result) error {
-	addr, err := freeAddr()
+	addr, err := proc.FreeAddr()
 	if err != nil {
 		return err
 	}
@@ -335,16 +334,6 @@ func sumProc(cs []*proc.Child) (ticks, rss int64, err error) {
 func sourceIPs(seq, k int) string {
 	s := 1 + seq%254
 	return fmt.Sprintf("127.0.%d.%d,127.0.%d.%d", s, 2+2*k, s, 3+2*k)
-}
-
-// freeAddr returns a 127.0.0.1 address with a port free right now.
-func freeAddr() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer ln.Close()
-	return ln.Addr().String(), nil
 }
 
 // sleep waits d or until ctx is done.

@@ -8,6 +8,8 @@ import (
 	"runtime"
 	"testing"
 	"time"
+
+	"github.com/siogate/siogate/bench/internal/proc"
 )
 
 // TestSmoke runs the whole harness against the baseline server with 200
@@ -24,7 +26,7 @@ func TestSmoke(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	root, err := moduleRoot(ctx)
+	root, err := proc.ModuleRoot(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,34 +14,10 @@ import (
 )
 
 // loadCmd and loadReply are the line protocol of bench/cmd/sioload.
-type loadCmd struct {
-	Cmd         string  `json:"cmd"`
-	Count       int     `json:"count,omitempty"`
-	Size        int     `json:"size,omitempty"`
-	Rate        float64 `json:"rate,omitempty"`
-	DurationMS  int64   `json:"duration_ms,omitempty"`
-	DrainMS     int64   `json:"drain_ms,omitempty"`
-	Kind        string  `json:"kind,omitempty"`
-	Rooms       int     `json:"rooms,omitempty"`
-	RoomSize    int     `json:"room_size,omitempty"`
-	Total       int     `json:"total,omitempty"`
-	Base        int     `json:"base,omitempty"`
-	Share       float64 `json:"share,omitempty"`
-	Concurrency int     `json:"concurrency,omitempty"`
-	Keep        bool    `json:"keep,omitempty"`
-}
-
-type loadReply struct {
-	Ev     string               `json:"ev"`
-	Result *sioload.Result      `json:"result,omitempty"`
-	Stats  *sioload.Stats       `json:"stats,omitempty"`
-	Churn  *sioload.ChurnResult `json:"churn,omitempty"`
-	IDs    []uint64             `json:"ids,omitempty"`
-	ID     *uint64              `json:"id,omitempty"`
-	Held   *int                 `json:"held,omitempty"`
-	Count  *int                 `json:"count,omitempty"`
-	Error  string               `json:"error,omitempty"`
-}
+type (
+	loadCmd   = sioload.Command
+	loadReply = sioload.Reply
+)
 
 // loader is one sioload process. A goroutine started by startFleet splits
 // its output into completions and replies; it ends when the process exits.

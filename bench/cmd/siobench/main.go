@@ -68,6 +68,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/siogate/siogate/bench/internal/proc"
 )
 
 func main() {
@@ -166,7 +168,7 @@ func main() {
 	defer stop()
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
-	if cfg.Root, err = moduleRoot(ctx); err != nil {
+	if cfg.Root, err = proc.ModuleRoot(ctx); err != nil {
 		fatal(err)
 	}
 
@@ -368,17 +370,4 @@ func parseFloats(s string) ([]float64, error) {
 		return nil, errors.New("empty list")
 	}
 	return out, nil
-}
-
-// moduleRoot returns the directory of the main module's go.mod.
-func moduleRoot(ctx context.Context) (string, error) {
-	b, err := exec.CommandContext(ctx, "go", "env", "GOMOD").Output()
-	if err != nil {
-		return "", fmt.Errorf("go env GOMOD: %w", err)
-	}
-	gomod := strings.TrimSpace(string(b))
-	if gomod == "" || gomod == os.DevNull {
-		return "", errors.New("run siobench inside the siogate module")
-	}
-	return filepath.Dir(gomod), nil
 }

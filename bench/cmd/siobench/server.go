@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"time"
 
 	"github.com/siogate/siogate/bench/internal/proc"
@@ -23,7 +22,7 @@ type server struct {
 // answers.
 // extra arguments go after the target's own.
 func startServer(ctx context.Context, cfg *config, t target, bin string, extra ...string) (*server, error) {
-	addr, err := freeAddr()
+	addr, err := proc.FreeAddr()
 	if err != nil {
 		return nil, err
 	}
@@ -90,16 +89,6 @@ func (s *server) alive() error {
 		return errors.New("server exited: " + s.child.Describe())
 	}
 	return nil
-}
-
-// freeAddr returns a 127.0.0.1 address with a port free right now.
-func freeAddr() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer ln.Close()
-	return ln.Addr().String(), nil
 }
 
 // serverStats is what GET /debug/stats answers on the Socket.IO targets

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/siogate/siogate/bench/internal/proc"
 )
 
 // TestSmoke runs the harness in -smoke mode: every scenario against every
@@ -22,7 +24,7 @@ func TestSmoke(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	root, err := moduleRoot(ctx)
+	root, err := proc.ModuleRoot(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}

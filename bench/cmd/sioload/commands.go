@@ -9,36 +9,11 @@ import (
 	"github.com/siogate/siogate/bench/sioload"
 )
 
-// command is one line of stdin.
-type command struct {
-	Cmd         string  `json:"cmd"`
-	Count       int     `json:"count,omitempty"`
-	Size        int     `json:"size,omitempty"`
-	Rate        float64 `json:"rate,omitempty"`
-	DurationMS  int64   `json:"duration_ms,omitempty"`
-	DrainMS     int64   `json:"drain_ms,omitempty"`
-	Kind        string  `json:"kind,omitempty"`
-	Rooms       int     `json:"rooms,omitempty"`
-	RoomSize    int     `json:"room_size,omitempty"`
-	Total       int     `json:"total,omitempty"`
-	Base        int     `json:"base,omitempty"`
-	Share       float64 `json:"share,omitempty"`
-	Concurrency int     `json:"concurrency,omitempty"`
-	Keep        bool    `json:"keep,omitempty"`
-}
-
-// reply is one line of stdout.
-type reply struct {
-	Ev     string               `json:"ev"`
-	Result *sioload.Result      `json:"result,omitempty"`
-	Stats  *sioload.Stats       `json:"stats,omitempty"`
-	Churn  *sioload.ChurnResult `json:"churn,omitempty"`
-	IDs    []uint64             `json:"ids,omitempty"`
-	ID     *uint64              `json:"id,omitempty"`
-	Held   *int                 `json:"held,omitempty"`
-	Count  *int                 `json:"count,omitempty"`
-	Error  string               `json:"error,omitempty"`
-}
+// command and reply are the line protocol (sioload.Command, sioload.Reply).
+type (
+	command = sioload.Command
+	reply   = sioload.Reply
+)
 
 // driver is what both transports do: sioload.Loader (WebSocket, one epoll
 // loop) and sioload.PollLoader (long-polling).
