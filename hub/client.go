@@ -184,13 +184,11 @@ func (c *client) connect(p sio.Packet) {
 	}
 	if err := s.finishConnect(encodePacket(sio.Connect, p.Namespace, -1, "", [][]byte{s.connectReply()}, nil)); err != nil {
 		// OnConnect accepted the socket and may have acted on it (joined
-		// rooms, told a backend): unless a disconnect already reported it,
-		// its OnDisconnect runs too, so that the two always pair.
-		first := s.markDisconnected()
-		c.drop(s)
-		if first {
-			s.acks.failAll()
-			nsp.disconnected(s, ReasonTransportClose)
+		// rooms, told a backend), so it leaves like any connected socket
+		// (unless a disconnect already took it): OnDisconnect always pairs
+		// with an accepting OnConnect.
+		if s.markDisconnected() {
+			c.left(s, ReasonTransportClose)
 		}
 		return
 	}
@@ -225,11 +223,17 @@ func (c *client) leave(s *Socket, reason Reason) {
 	if !s.markDisconnected() {
 		return
 	}
+	c.srv.stats.sockets.Add(-1)
+	c.left(s, reason)
+}
+
+// left is leave once the socket is marked disconnected (and, if it was
+// connected, uncounted).
+func (c *client) left(s *Socket, reason Reason) {
 	saved := s.sessionToSave(reason) // connection state recovery (recovery.go)
 	c.drop(s)
 	c.srv.saveSession(saved)
 	s.acks.failAll()
-	c.srv.stats.sockets.Add(-1)
 	c.srv.stats.disconnect(reason)
 	s.nsp.disconnected(s, reason)
 	s.markLeft()

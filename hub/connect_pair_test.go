@@ -30,6 +30,9 @@ func TestDisconnectPairsWithConnect(t *testing.T) {
 		t.Fatalf("reason %q", r)
 	}
 	waitFor(t, "socket removed", func() bool { return srv.Of("/").Len() == 0 })
+	if n := srv.Stats().Sockets; n != 0 {
+		t.Fatalf("Stats().Sockets = %d after the socket left", n)
+	}
 	select {
 	case r := <-disconnects:
 		t.Fatalf("second OnDisconnect (%q)", r)
