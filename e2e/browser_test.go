@@ -114,18 +114,9 @@ func fileExists(path string) bool {
 // browserBuildGateway builds cmd/siogate into t.TempDir().
 func browserBuildGateway(t *testing.T) string {
 	t.Helper()
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		t.Fatalf("go command not found: %v", err)
-	}
 	bin := filepath.Join(t.TempDir(), "siogate")
-	args := []string{"build", "-o", bin}
-	if siotest.RaceEnabled() {
-		args = append(args, "-race")
-	}
-	args = append(args, "github.com/siogate/siogate/cmd/siogate")
-	if out, err := exec.Command(goBin, args...).CombinedOutput(); err != nil {
-		t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, out)
+	if err := siotest.Build(bin, "github.com/siogate/siogate/cmd/siogate"); err != nil {
+		t.Fatal(err)
 	}
 	return bin
 }

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/siogate/siogate/hub/eio"
+	"github.com/siogate/siogate/hub/siotest"
 	"github.com/siogate/siogate/poller"
 )
 
@@ -159,18 +160,7 @@ func snapshot(fs []*fixture) map[string]eio.Stats {
 // (fails under CI) when node or the npm packages are missing.
 func nodeTestFiles(t *testing.T, dir string) []string {
 	t.Helper()
-	missing := ""
-	if _, err := exec.LookPath("node"); err != nil {
-		missing = "node is not installed"
-	} else if _, err := os.Stat(filepath.Join("node_modules", "engine.io-client", "package.json")); err != nil {
-		missing = "e2e/node_modules/engine.io-client is missing"
-	}
-	if missing != "" {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s: end-to-end tests cannot run; run `make deps` (npm) first", missing)
-		}
-		t.Skipf("%s: run `make deps` (npm) first", missing)
-	}
+	siotest.RequireNode(t, "engine.io-client")
 	files, err := filepath.Glob(filepath.Join(dir, "*.test.mjs"))
 	if err != nil {
 		t.Fatal(err)

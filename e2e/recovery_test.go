@@ -8,7 +8,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -218,13 +217,7 @@ func recoveryGatewayBinary(t *testing.T) string {
 			return
 		}
 		bin := filepath.Join(dir, "siogate")
-		args := []string{"build", "-o", bin}
-		if siotest.RaceEnabled() {
-			args = append(args, "-race")
-		}
-		args = append(args, "github.com/siogate/siogate/cmd/siogate")
-		if out, err := exec.Command("go", args...).CombinedOutput(); err != nil {
-			recoveryBuild.err = fmt.Errorf("go %s: %v\n%s", strings.Join(args, " "), err, out)
+		if recoveryBuild.err = siotest.Build(bin, "github.com/siogate/siogate/cmd/siogate"); recoveryBuild.err != nil {
 			return
 		}
 		recoveryBuild.bin = bin
@@ -600,32 +593,14 @@ func (cl *recoveryClient) expectTick(t *testing.T) (int, string) {
 // packages.
 func recoveryNeedsNode(t *testing.T) {
 	t.Helper()
-	missing := ""
-	if _, err := exec.LookPath("node"); err != nil {
-		missing = "node is not installed"
-	} else if _, err := os.Stat(filepath.Join("node_modules", "socket.io-client", "package.json")); err != nil {
-		missing = "e2e/node_modules/socket.io-client is missing"
-	}
-	if missing != "" {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s: run `make deps` (npm) first", missing)
-		}
-		t.Skipf("%s: run `make deps` (npm) first", missing)
-	}
+	siotest.RequireNode(t, "socket.io-client")
 }
 
 // requireRecoveryRedis skips (fails under CI) without Redis at
 // 127.0.0.1:6379.
 func requireRecoveryRedis(t *testing.T) {
 	t.Helper()
-	c, err := net.DialTimeout("tcp", "127.0.0.1:6379", time.Second)
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("Redis is required at 127.0.0.1:6379: %v", err)
-		}
-		t.Skipf("no Redis at 127.0.0.1:6379 (%v); start redis-server to run this test", err)
-	}
-	_ = c.Close()
+	siotest.RequireRedis(t)
 }
 
 // redisNamespace returns a namespace of the test's own (its Redis channels

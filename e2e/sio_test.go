@@ -79,18 +79,7 @@ func TestSioNodeClientMounted(t *testing.T) {
 // or socket.io-client is missing.
 func sioNodeFiles(t *testing.T) []string {
 	t.Helper()
-	missing := ""
-	if _, err := exec.LookPath("node"); err != nil {
-		missing = "node is not installed"
-	} else if _, err := os.Stat(filepath.Join("node_modules", "socket.io-client", "package.json")); err != nil {
-		missing = "e2e/node_modules/socket.io-client is missing"
-	}
-	if missing != "" {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s: run `make deps` (npm) first", missing)
-		}
-		t.Skipf("%s: run `make deps` (npm) first", missing)
-	}
+	siotest.RequireNode(t, "socket.io-client")
 	files, err := filepath.Glob(filepath.Join("sio", "*.test.mjs"))
 	if err != nil {
 		t.Fatal(err)
@@ -130,19 +119,9 @@ func (s *sioServer) exitErr() error {
 // reported fails t.
 func sioStartServer(t *testing.T, flags ...string) *sioServer {
 	t.Helper()
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		t.Fatalf("go command not found: %v", err)
-	}
 	bin := filepath.Join(t.TempDir(), "conformance")
-	args := []string{"build", "-o", bin}
-	if siotest.RaceEnabled() {
-		args = append(args, "-race")
-	}
-	args = append(args, "github.com/siogate/siogate/cmd/conformance")
-	build := exec.Command(goBin, args...)
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, out)
+	if err := siotest.Build(bin, "github.com/siogate/siogate/cmd/conformance"); err != nil {
+		t.Fatal(err)
 	}
 
 	addr := siotest.FreeAddr(t)

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -44,24 +43,12 @@ var (
 func gatewayBinary(t *testing.T) string {
 	t.Helper()
 	buildOnce.Do(func() {
-		goBin, err := exec.LookPath("go")
-		if err != nil {
-			buildErr = fmt.Errorf("go command not found: %w", err)
-			return
-		}
 		buildDir, buildErr = os.MkdirTemp("", "siogate-test-")
 		if buildErr != nil {
 			return
 		}
 		buildBin = filepath.Join(buildDir, "siogate")
-		args := []string{"build", "-o", buildBin}
-		if siotest.RaceEnabled() {
-			args = append(args, "-race")
-		}
-		args = append(args, "github.com/siogate/siogate/cmd/siogate")
-		if out, err := exec.Command(goBin, args...).CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("go %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
+		buildErr = siotest.Build(buildBin, "github.com/siogate/siogate/cmd/siogate")
 	})
 	if buildErr != nil {
 		t.Fatal(buildErr)

@@ -1,23 +1,16 @@
 package main
 
 import (
-	"net"
-	"os"
 	"testing"
 	"time"
+
+	"github.com/siogate/siogate/hub/siotest"
 )
 
 // requireRedis skips (locally) or fails (CI) without Redis on 127.0.0.1:6379.
 func requireRedis(t *testing.T) {
 	t.Helper()
-	c, err := net.DialTimeout("tcp", "127.0.0.1:6379", time.Second)
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("Redis is required at 127.0.0.1:6379: %v", err)
-		}
-		t.Skipf("no Redis at 127.0.0.1:6379 (%v); start redis-server to run this test", err)
-	}
-	_ = c.Close()
+	siotest.RequireRedis(t)
 }
 
 // TestTwoGatewaysOnRedis: two gateway processes share one Redis with
