@@ -41,7 +41,8 @@ func (b BroadcastOperator) Except(rooms ...string) BroadcastOperator {
 	return b
 }
 
-// Volatile lets packets be dropped for clients that cannot take them now.
+// Volatile lets packets be dropped for clients that cannot take them now:
+// clients that are behind, as eio.Session.SendVolatile defines it.
 func (b BroadcastOperator) Volatile() BroadcastOperator {
 	b = b.clone()
 	b.opts.Volatile = true

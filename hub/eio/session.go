@@ -91,7 +91,9 @@ func (s *Session) Closed() bool {
 func (s *Session) Send(m *Outgoing) error { return s.send(false, m, nil) }
 
 // SendVolatile queues a message that may be dropped (ErrDropped) when the
-// transport cannot take it now, keeping the session open.
+// client is behind, keeping the session open: a WebSocket whose kernel
+// buffer is full, a polling session holding data that no GET has taken yet,
+// or a session in the middle of an upgrade.
 func (s *Session) SendVolatile(m *Outgoing) error { return s.send(true, m, nil) }
 
 // SendGroup queues several messages atomically and in order (a Socket.IO
@@ -124,7 +126,11 @@ func (s *Session) send(volatile bool, one *Outgoing, group []*Outgoing) error {
 	for _, m := range group {
 		n += m.Size()
 	}
-	if volatile && (s.get == nil || s.upgrading) {
+	// A polling client is behind when data waits and no GET is there to
+	// take it (the same rule as a WebSocket whose kernel buffer is full);
+	// between two polls with nothing queued a volatile message still waits
+	// for the next GET, which comes within a round trip.
+	if volatile && (s.upgrading || (s.get == nil && s.queued > 0)) {
 		s.mu.Unlock()
 		s.srv.stats.droppedVolatile.Add(1)
 		return ErrDropped
