@@ -4,6 +4,8 @@ import (
 	"context"
 	"slices"
 	"sync"
+
+	"github.com/siogate/siogate/internal/shrink"
 )
 
 // MemoryAdapter is the default, single-node Adapter: a room index in
@@ -18,6 +20,8 @@ type MemoryAdapter struct {
 	// memberOf holds each socket's rooms besides its own id room; a small
 	// slice costs less than a map for the few rooms a socket is in.
 	memberOf map[*Socket][]string
+	// The most entries rooms and memberOf held since they were rebuilt.
+	roomsPeak, memberOfPeak shrink.Peak
 }
 
 // NewMemoryAdapter returns an empty in-memory adapter for nsp.
@@ -36,6 +40,7 @@ func (a *MemoryAdapter) AddAll(s *Socket, rooms []string) {
 	cur, known := a.memberOf[s]
 	if !known {
 		a.memberOf[s] = nil
+		a.memberOfPeak.Grew(len(a.memberOf))
 	}
 	for _, r := range rooms {
 		if r == s.id || slices.Contains(cur, r) {
@@ -46,6 +51,7 @@ func (a *MemoryAdapter) AddAll(s *Socket, rooms []string) {
 		if m == nil {
 			m = make(map[*Socket]struct{})
 			a.rooms[r] = m
+			a.roomsPeak.Grew(len(a.rooms))
 		}
 		m[s] = struct{}{}
 	}
@@ -72,7 +78,7 @@ func (a *MemoryAdapter) leaveLocked(s *Socket, room string) {
 	if m := a.rooms[room]; m != nil {
 		delete(m, s)
 		if len(m) == 0 {
-			delete(a.rooms, room)
+			shrink.Delete(&a.rooms, &a.roomsPeak, room)
 		}
 	}
 }
@@ -84,7 +90,7 @@ func (a *MemoryAdapter) DelAll(s *Socket) {
 	for _, r := range a.memberOf[s] {
 		a.leaveLocked(s, r)
 	}
-	delete(a.memberOf, s)
+	shrink.Delete(&a.memberOf, &a.memberOfPeak, s)
 }
 
 // SocketRooms implements Adapter.

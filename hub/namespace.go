@@ -5,6 +5,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/siogate/siogate/internal/shrink"
 	"github.com/siogate/siogate/poller"
 )
 
@@ -32,6 +33,7 @@ type Namespace struct {
 
 	mu           sync.RWMutex
 	sockets      map[string]*Socket
+	socketsPeak  shrink.Peak // guarded by mu
 	handlers     map[string]EventHandler
 	anyHandler   EventHandler
 	middlewares  []ConnectHandler
@@ -132,13 +134,14 @@ func (n *Namespace) NextAckID() int64 { return n.nextID() }
 func (n *Namespace) add(s *Socket) {
 	n.mu.Lock()
 	n.sockets[s.id] = s
+	n.socketsPeak.Grew(len(n.sockets))
 	n.mu.Unlock()
 }
 
 func (n *Namespace) remove(s *Socket) {
 	n.mu.Lock()
 	if n.sockets[s.id] == s {
-		delete(n.sockets, s.id)
+		shrink.Delete(&n.sockets, &n.socketsPeak, s.id)
 	}
 	n.mu.Unlock()
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/cloudwego/netpoll"
+	"github.com/siogate/siogate/internal/shrink"
 )
 
 // inputNodeSize is netpoll's initial input buffer and its smallest buffer
@@ -239,8 +240,9 @@ func (s *Server) Range(fn func(c *Conn) bool) {
 const registryShards = 64
 
 type registryShard struct {
-	mu sync.Mutex
-	m  map[*Conn]struct{}
+	mu   sync.Mutex
+	m    map[*Conn]struct{}
+	peak shrink.Peak
 }
 
 func (s *Server) shardOf(c *Conn) *registryShard {
@@ -251,12 +253,13 @@ func (s *Server) track(c *Conn) {
 	sh := s.shardOf(c)
 	sh.mu.Lock()
 	sh.m[c] = struct{}{}
+	sh.peak.Grew(len(sh.m))
 	sh.mu.Unlock()
 }
 
 func (s *Server) untrack(c *Conn) {
 	sh := s.shardOf(c)
 	sh.mu.Lock()
-	delete(sh.m, c)
+	shrink.Delete(&sh.m, &sh.peak, c)
 	sh.mu.Unlock()
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gobwas/ws"
 
+	"github.com/siogate/siogate/internal/shrink"
 	"github.com/siogate/siogate/poller"
 	"github.com/siogate/siogate/wsframe"
 )
@@ -97,7 +98,9 @@ func (e *limitError) write(w http.ResponseWriter) {
 type admission struct {
 	mu    sync.Mutex
 	perIP map[netip.Addr]int32
-	rate  *rateTable
+	// perIPPeak: the most addresses perIP held since it was rebuilt.
+	perIPPeak shrink.Peak
+	rate      *rateTable
 }
 
 // limitCounters counts refusals by limit.
@@ -198,6 +201,7 @@ func (s *Server) admit(req *Request) *limitError {
 				message: "Too many connections from this address"}
 		}
 		s.adm.perIP[ip] = n + 1
+		s.adm.perIPPeak.Grew(len(s.adm.perIP))
 		s.adm.mu.Unlock()
 	}
 	return nil
@@ -215,7 +219,7 @@ func (s *Server) unadmit(req *Request) {
 	if n := s.adm.perIP[ip]; n > 1 {
 		s.adm.perIP[ip] = n - 1
 	} else {
-		delete(s.adm.perIP, ip)
+		shrink.Delete(&s.adm.perIP, &s.adm.perIPPeak, ip)
 	}
 	s.adm.mu.Unlock()
 }

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/siogate/siogate/internal/shrink"
 	"github.com/siogate/siogate/poller"
 )
 
@@ -29,8 +30,9 @@ type Server struct {
 const sessionShards = 64
 
 type sessionShard struct {
-	mu sync.RWMutex
-	m  map[string]*Session
+	mu   sync.RWMutex
+	m    map[string]*Session
+	peak shrink.Peak // the most sessions m held since it was rebuilt
 }
 
 // New validates o and builds a Server.
@@ -132,7 +134,7 @@ func (s *Server) remove(ss *Session) {
 	sh.mu.Lock()
 	uncount := false
 	if sh.m[ss.id] == ss {
-		delete(sh.m, ss.id)
+		shrink.Delete(&sh.m, &sh.peak, ss.id)
 		uncount = !ss.uncounted
 	}
 	sh.mu.Unlock()
@@ -168,6 +170,7 @@ func (s *Server) newSession(req *Request, kind transportKind) *Session {
 	sh := s.shardOf(ss.id)
 	sh.mu.Lock()
 	sh.m[ss.id] = ss
+	sh.peak.Grew(len(sh.m))
 	sh.mu.Unlock()
 	s.stats.opened.Add(1)
 	return ss

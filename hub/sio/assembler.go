@@ -15,9 +15,15 @@ package sio
 // is not safe for concurrent use. After an error the pending packet, if any,
 // is dropped; the reference server closes the connection on every error.
 type Assembler struct {
-	pending Packet
-	atts    [][]byte
-	waiting bool
+	// pending is the binary packet whose attachments are awaited, nil
+	// between packets: an idle connection pays one pointer.
+	pending *partial
+}
+
+// partial is a binary packet and the attachments received so far.
+type partial struct {
+	p    Packet
+	atts [][]byte
 }
 
 // AddText feeds a text message: one Socket.IO packet, decoded with Decode
@@ -26,7 +32,7 @@ type Assembler struct {
 // they have all arrived through AddBinary. A text message while attachments
 // are still awaited is ErrAttachmentsPending.
 func (a *Assembler) AddText(b []byte, maxAttachments int) (p Packet, atts [][]byte, done bool, err error) {
-	if a.waiting {
+	if a.pending != nil {
 		a.Reset()
 		return Packet{}, nil, false, ErrAttachmentsPending
 	}
@@ -37,10 +43,9 @@ func (a *Assembler) AddText(b []byte, maxAttachments int) (p Packet, atts [][]by
 	if p.Attachments == 0 {
 		return p, nil, true, nil
 	}
-	a.pending, a.waiting = p, true
 	// The count comes from the peer: without a maxAttachments it may be
 	// huge, so let the slice grow with what actually arrives.
-	a.atts = make([][]byte, 0, min(p.Attachments, 16))
+	a.pending = &partial{p: p, atts: make([][]byte, 0, min(p.Attachments, 16))}
 	return Packet{}, nil, false, nil
 }
 
@@ -49,28 +54,28 @@ func (a *Assembler) AddText(b []byte, maxAttachments int) (p Packet, atts [][]by
 // attachments in order (done is true) and forgets them. A binary message
 // with no packet waiting is ErrUnexpectedBinary.
 func (a *Assembler) AddBinary(b []byte) (p Packet, atts [][]byte, done bool, err error) {
-	if !a.waiting {
+	pp := a.pending
+	if pp == nil {
 		return Packet{}, nil, false, ErrUnexpectedBinary
 	}
-	a.atts = append(a.atts, b)
-	if len(a.atts) < a.pending.Attachments {
+	pp.atts = append(pp.atts, b)
+	if len(pp.atts) < pp.p.Attachments {
 		return Packet{}, nil, false, nil
 	}
-	p, atts = a.pending, a.atts
 	a.Reset()
-	return p, atts, true, nil
+	return pp.p, pp.atts, true, nil
 }
 
 // Pending reports how many attachments the pending packet still awaits, 0
 // when no packet is pending.
 func (a *Assembler) Pending() int {
-	if !a.waiting {
+	if a.pending == nil {
 		return 0
 	}
-	return a.pending.Attachments - len(a.atts)
+	return a.pending.p.Attachments - len(a.pending.atts)
 }
 
 // Reset drops the pending packet and its attachments, if any.
 func (a *Assembler) Reset() {
-	*a = Assembler{}
+	a.pending = nil
 }

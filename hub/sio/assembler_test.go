@@ -4,6 +4,7 @@ import (
 	"errors"
 	"slices"
 	"testing"
+	"unsafe"
 )
 
 // msg is one Engine.IO message fed to an Assembler.
@@ -142,7 +143,14 @@ func TestAssemblerHugeCount(t *testing.T) {
 	if _, _, _, err := a.AddText([]byte(`52147483647-["x"]`), 0); err != nil {
 		t.Fatal(err)
 	}
-	if c := cap(a.atts); c > 16 {
+	if c := cap(a.pending.atts); c > 16 {
 		t.Errorf("attachment slice allocated with capacity %d", c)
+	}
+}
+
+// An idle connection's Assembler is one pointer.
+func TestAssemblerSize(t *testing.T) {
+	if n := unsafe.Sizeof(Assembler{}); n != unsafe.Sizeof(uintptr(0)) {
+		t.Errorf("Assembler is %d bytes, want one pointer", n)
 	}
 }

@@ -69,6 +69,9 @@ func (a *alone) churn(ctx context.Context) (record, error) {
 		return r, err
 	}
 	r.GoroutinesBase, r.HeapBase, r.RSSBefore = base.goroutines, base.heap, base.rss
+	if err := a.srv.writeHeapProfile(ctx, a.cfg, "churn-baseline"); err != nil {
+		return r, err
+	}
 
 	within := func(s churnSample) bool {
 		return float64(s.heap) <= float64(base.heap)*tol && (!a.t.GoRuntime || float64(s.goroutines) <= float64(base.goroutines)*tol)
@@ -119,6 +122,9 @@ func (a *alone) churn(ctx context.Context) (record, error) {
 		r.HeapPerCycle = round(float64(end.heap-r.HeapHalf)/float64(second), 2)
 	}
 	r.GoroutinesEnd, r.HeapEnd, r.RSSEnd = end.goroutines, end.heap, end.rss
+	if err := a.srv.writeHeapProfile(ctx, a.cfg, "churn-end"); err != nil {
+		return r, err
+	}
 	r.SettleMS = waited.Milliseconds()
 	pass := within(end) && all.Failed == 0
 	r.ChurnPass = &pass

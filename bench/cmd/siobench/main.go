@@ -118,6 +118,7 @@ func main() {
 		churnPoll   = flag.Float64("churn-polling", 0.5, "churn: share of the cycles over long-polling")
 		churnSettle = flag.Duration("churn-settle", 60*time.Second, "churn, reconnect: longest wait for the goroutines and heap to come back (idle handler workers expire after 10 s; closed polling sessions linger for pingInterval+pingTimeout, 45 s)")
 		churnTol    = flag.Float64("churn-tolerance", 0.05, "churn: goroutines and live heap must come back within this share of the baseline")
+		heapProf    = flag.String("heap-profile", "", "idle, churn: write the Go targets' heap profiles (/debug/pprof/heap) into this directory: idle with the sockets connected, churn at the baseline and at the end (for go tool pprof -base); run with GODEBUG=memprofilerate=1 to see every allocation")
 		smoke       = flag.Bool("smoke", false, "a few hundred sockets and a few seconds per target, every scenario and target, one run")
 		verbose     = flag.Bool("v", false, "copy the children's stderr to ours")
 	)
@@ -135,7 +136,7 @@ func main() {
 		SlowShare: *slowShare, SlowSize: *slowSize, SlowRate: *slowRate, SlowPhase: *slowPhase, SlowMaxQueued: *slowQueued, SlowRcvBuf: *slowRcvBuf, SlowMSS: *slowMSS,
 		MixShare: *mixShare, PollPerProc: *pollPerProc,
 		ChurnCycles: *churnN, ChurnWarmup: *churnWarm, ChurnConcurrency: *churnConc, ChurnPolling: *churnPoll,
-		ChurnSettle: *churnSettle, ChurnTolerance: *churnTol,
+		ChurnSettle: *churnSettle, ChurnTolerance: *churnTol, HeapProfile: *heapProf,
 	}
 	if *verbose {
 		cfg.Verbose = os.Stderr

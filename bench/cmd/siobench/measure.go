@@ -70,6 +70,7 @@ type config struct {
 	ChurnPolling     float64 // share of the cycles over long-polling
 	ChurnSettle      time.Duration
 	ChurnTolerance   float64 // goroutines and heap must come back within this share of the baseline
+	HeapProfile      string  // idle, churn: write the Go targets' heap profiles here
 
 	Verbose  io.Writer // children's stderr, or nil
 	Progress io.Writer

@@ -30,6 +30,9 @@ func (s *session) idle(ctx context.Context) ([]record, error) {
 		r.GoroutinesPerSocket = round(float64(after.goroutines-b.goroutines)/float64(r.Connected), 2)
 	}
 	r.FDsBefore = b.fds
+	if err := s.srv.writeHeapProfile(ctx, s.cfg, fmt.Sprintf("idle-%d-run%d", s.n, s.run)); err != nil {
+		return nil, err
+	}
 	if err := s.fleet.mark(ctx); err != nil {
 		return nil, err
 	}

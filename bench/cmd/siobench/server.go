@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/siogate/siogate/bench/internal/proc"
@@ -165,4 +167,27 @@ func watchRSS(pid int, interval time.Duration) *rssWatch {
 func (w *rssWatch) stop() []int64 {
 	close(w.stopc)
 	return <-w.done
+}
+
+// writeHeapProfile writes the server's heap profile to
+// <cfg.HeapProfile>/<target>-<name>.pb.gz when cfg.HeapProfile is set and
+// the target is a Go program. Taken right after a settled sample, its
+// in-use figures are the live heap of that sample.
+func (s *server) writeHeapProfile(ctx context.Context, cfg *config, name string) error {
+	if cfg.HeapProfile == "" || !s.t.GoRuntime {
+		return nil
+	}
+	b, err := s.probe.Get(ctx, "/debug/pprof/heap?gc=1")
+	if err != nil {
+		return fmt.Errorf("heap profile: %w", err)
+	}
+	if err := os.MkdirAll(cfg.HeapProfile, 0o755); err != nil {
+		return err
+	}
+	path := filepath.Join(cfg.HeapProfile, s.t.Name+"-"+name+".pb.gz")
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		return err
+	}
+	cfg.progress("%s: heap profile in %s", s.t.Name, path)
+	return nil
 }
