@@ -45,7 +45,7 @@ func main() {
 	maxPayload := flag.Int("max-payload", 1000000, "Engine.IO maxPayload in bytes")
 	maxQueued := flag.Int("max-queued", 0, "outbound bytes queued per client (WebSocket and polling) before it is cut as a slow consumer (0: the default, 1 MiB)")
 	connectTimeout := flag.Duration("connect-timeout", time.Second, "Socket.IO connect timeout")
-	authDelay := flag.Duration("auth-delay", 20*time.Millisecond, "delay of the auth event after the CONNECT reply")
+	authDelay := flag.Duration("auth-delay", 20*time.Millisecond, "delay of the auth event after the CONNECT reply (negative: no auth event, like bench/node/server.mjs; bench/cmd/siobench sets it)")
 	debugEndpoints := flag.Bool("debug", false, "serve /debug/pprof/, GET /debug/gc and GET /debug/stats (for bench/cmd/siobench)")
 	mounted := flag.Bool("mounted", false, "serve /socket.io/ through a plain net/http server (hub mounted as an http.Handler, WebSockets hijacked onto the reactor) instead of the reactor's listener; /engine.io/ is then not served")
 	flag.Parse()

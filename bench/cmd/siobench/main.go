@@ -1,8 +1,9 @@
 // Command siobench measures siogate side by side with the Node Socket.IO
 // reference (socket.io 4.8 with default options, bench/node/server.mjs) and
-// with two raw WebSocket floors (cmd/wsecho, siogate's reactor alone, and
-// bench/baseline, gorilla/websocket with a goroutine per connection), in
-// one run on one machine:
+// with raw WebSocket floors (cmd/wsecho, siogate's reactor alone;
+// bench/baseline, gorilla/websocket with a goroutine per connection; and,
+// with -targets, bench/nbio, lesismal/nbio's non-blocking server, a nested
+// module of its own), in one run on one machine:
 //
 //	go run ./bench/cmd/siobench -scenario idle -n 1000,5000,10000,19000 -runs 3 -out-dir docs/bench/siobench
 //	go run ./bench/cmd/siobench -scenario broadcast,burst -n 1000,5000,10000,19000 -out-dir docs/bench/siobench
@@ -75,7 +76,7 @@ import (
 func main() {
 	var (
 		scenarios   = flag.String("scenario", "idle", "comma-separated scenarios: idle, broadcast, burst, echo, connect, reconnect, rooms, slow, mix, churn (or all)")
-		targets     = flag.String("targets", "siogate,node,wsecho,baseline", "comma-separated targets: siogate, node, wsecho, baseline")
+		targets     = flag.String("targets", "siogate,node,wsecho,baseline", "comma-separated targets: siogate, node, wsecho, baseline, nbio (lesismal/nbio, raw WebSocket, built from the nested module bench/nbio)")
 		ns          = flag.String("n", "1000,5000,10000,19000", "socket counts of every scenario but echo and churn")
 		runs        = flag.Int("runs", 3, "runs; the target order rotates between runs")
 		sizesFlag   = flag.String("sizes", "64,1024", "broadcast payload sizes in bytes")

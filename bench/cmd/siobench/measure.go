@@ -152,7 +152,7 @@ func run(ctx context.Context, cfg *config) ([]record, error) {
 	}
 	defer os.RemoveAll(tmp)
 	loadBin := filepath.Join(tmp, "sioload")
-	if err := build(ctx, cfg.Root, loadBin, "./bench/cmd/sioload"); err != nil {
+	if err := build(ctx, cfg.Root, "", loadBin, "./bench/cmd/sioload"); err != nil {
 		return nil, err
 	}
 	bins := map[string]string{}
@@ -166,7 +166,7 @@ func run(ctx context.Context, cfg *config) ([]record, error) {
 			continue
 		}
 		bins[t.Name] = filepath.Join(tmp, t.Name)
-		if err := build(ctx, cfg.Root, bins[t.Name], t.Package); err != nil {
+		if err := build(ctx, cfg.Root, t.Module, bins[t.Name], t.Package); err != nil {
 			unusable[t.Name] = err.Error()
 			cfg.progress("target %s: NOT MEASURED, %v", t.Name, err)
 		}
@@ -208,19 +208,24 @@ func run(ctx context.Context, cfg *config) ([]record, error) {
 	return out, ctx.Err()
 }
 
-// build runs go build for pkg in root.
-func build(ctx context.Context, root, out, pkg string) error {
+// build runs go build for pkg in root, or in root/module when module
+// names a nested module (a module of its own, with its own go.mod).
+func build(ctx context.Context, root, module, out, pkg string) error {
 	// -trimpath: stack dumps of a stuck child, kept in the records, carry
 	// no path of this machine.
 	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", out, pkg)
-	cmd.Dir = root
+	cmd.Dir = filepath.Join(root, module)
 	b, err := cmd.CombinedOutput()
 	if err != nil {
 		msg := strings.TrimSpace(strings.ReplaceAll(string(b), root, "."))
 		if lines := strings.Split(msg, "\n"); len(lines) > 5 {
 			msg = strings.Join(lines[:5], "\n") + "\n..."
 		}
-		return fmt.Errorf("go build %s failed (%v): %s", pkg, err, msg)
+		what := pkg
+		if module != "" {
+			what = pkg + " in " + module
+		}
+		return fmt.Errorf("go build %s failed (%v): %s", what, err, msg)
 	}
 	return nil
 }

@@ -60,7 +60,7 @@ func TestSmoke(t *testing.T) {
 				t.Errorf("idle %s: RSS %d -> %d, fds %d -> %d", r.Target, r.RSSBefore, r.RSSAfter, r.FDsBefore, r.FDsEnd)
 			}
 			switch r.Target {
-			case "siogate", "wsecho":
+			case "siogate", "wsecho", "nbio":
 				if r.GoroutinesPerSocket > 0.5 {
 					t.Errorf("idle %s: %.2f goroutines per socket", r.Target, r.GoroutinesPerSocket)
 				}
@@ -79,7 +79,8 @@ func TestSmoke(t *testing.T) {
 			}
 		}
 	}
-	for _, tg := range []string{"siogate", "node", "wsecho", "baseline"} {
+	all := []string{"siogate", "node", "wsecho", "baseline", "nbio"}
+	for _, tg := range all {
 		sio := 0
 		if tg == "siogate" || tg == "node" {
 			sio = 1
@@ -92,14 +93,14 @@ func TestSmoke(t *testing.T) {
 		}
 	}
 	var md strings.Builder
-	writeSummary(&md, rs, []string{"siogate", "node", "wsecho", "baseline"})
+	writeSummary(&md, rs, all)
 	for _, h := range []string{"### Idle sockets", "### One broadcast at a time", "### Bursts of broadcasts", "### Echo with acknowledgement",
 		"### Connect storm", "### Reconnect storm", "### Many small rooms", "### Slow consumers", "### Long-polling and WebSocket mix", "### Churn soak"} {
 		if !strings.Contains(md.String(), h) {
 			t.Errorf("summary lacks %q:\n%s", h, md.String())
 		}
 	}
-	files, err := writePlots(t.TempDir(), "smoke", rs, []string{"siogate", "node", "wsecho", "baseline"})
+	files, err := writePlots(t.TempDir(), "smoke", rs, all)
 	if err != nil || len(files) != 6 {
 		t.Fatalf("plots: %v, %v", files, err)
 	}

@@ -133,7 +133,7 @@ func writeSummary(w io.Writer, rs []record, targets []string) {
 		runs = max(runs, r.Run+1)
 	}
 	fmt.Fprintf(w, "Medians over %d run(s), (min–max) when there are several; ratios are median ÷ Node's median.\n", runs)
-	fmt.Fprintf(w, "wsecho and baseline speak raw WebSocket (no Socket.IO framing, pings or acks): the floor, not a competitor.\n\n")
+	fmt.Fprintf(w, "wsecho, baseline and nbio speak raw WebSocket (no Socket.IO framing, pings or acks): the floor, not a competitor.\n\n")
 
 	if gs := groups(rs, "idle", targets); len(gs) > 0 {
 		fmt.Fprintf(w, "### Idle sockets\n\n")

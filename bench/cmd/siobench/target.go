@@ -21,9 +21,15 @@ type target struct {
 	// Mode is what the load generator speaks to it: Socket.IO targets are
 	// compared with each other, raw WebSocket ones are the floor.
 	Mode sioload.Mode
-	// Package is the Go package to build (relative to the module root), or
-	// "" for the Node reference.
+	// Package is the Go package to build (relative to the module root, or
+	// to Module), or "" for the Node reference.
 	Package string
+	// Module is the directory (relative to the module root) of the nested
+	// Go module holding Package, built with go build run in that directory,
+	// or "" when Package is in siogate's own module. A nested module keeps
+	// a benchmark-only dependency (nbio) out of siogate's go.mod and out of
+	// go build/test ./... at the root.
+	Module string
 	// Script is the Node script (relative to the module root).
 	Script string
 	// Args are the arguments, {addr} being the listen address.
@@ -57,8 +63,10 @@ var builtinTargets = []target{
 	{
 		Name: "siogate", Mode: sioload.SocketIO, Package: "./cmd/conformance",
 		// Socket.IO's production timings (the fixture's defaults are the
-		// protocol suite's: 300/200 ms pings, a 1 s connect timeout).
-		Args:      []string{"-addr", addrArg, "-ping-interval", "25s", "-ping-timeout", "20s", "-connect-timeout", "45s", "-debug"},
+		// protocol suite's: 300/200 ms pings, a 1 s connect timeout), and
+		// no "auth" event after each connect (bench/node/server.mjs has
+		// none; it costs a timer goroutine and a message per connect).
+		Args:      []string{"-addr", addrArg, "-ping-interval", "25s", "-ping-timeout", "20s", "-connect-timeout", "45s", "-auth-delay", "-1s", "-debug"},
 		GoRuntime: true, ReadyPath: "/debug/pprof/", QueueFlag: "-max-queued",
 	},
 	{
@@ -73,6 +81,12 @@ var builtinTargets = []target{
 	{
 		Name: "baseline", Mode: sioload.WebSocket, Package: "./bench/baseline",
 		Args: []string{"-addr", addrArg}, GoRuntime: true, ReadyPath: "/debug/pprof/", PerSocket: 1,
+	},
+	{
+		// lesismal/nbio's non-blocking server: the raw floor of another
+		// event-driven Go WebSocket stack.
+		Name: "nbio", Mode: sioload.WebSocket, Module: "bench/nbio", Package: ".",
+		Args: []string{"-addr", addrArg}, GoRuntime: true, ReadyPath: "/debug/pprof/",
 	},
 }
 
@@ -116,7 +130,7 @@ func resolveTargets(names []string) ([]target, error) {
 			}
 		}
 		if !found {
-			return nil, fmt.Errorf("unknown target %q (siogate, node, wsecho, baseline)", n)
+			return nil, fmt.Errorf("unknown target %q (siogate, node, wsecho, baseline, nbio)", n)
 		}
 	}
 	if len(out) == 0 {
