@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"time"
 )
 
 // pollWaiter is a parked polling GET. The session hands it the packets to
@@ -148,6 +149,13 @@ func (s *Session) handlePOST(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "Payload Too Large", http.StatusRequestEntityTooLarge)
 		return
 	}
+	// A body that does not arrive within a heartbeat period would cost
+	// the session anyway (its pong can only come in a later POST), so the
+	// read gets that long and no more: a client dribbling a body holds no
+	// connection and goroutine beyond it (slowloris). Where the connection
+	// has no deadlines (ErrNotSupported), the heartbeat still ends the
+	// session.
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(s.srv.opts.PingInterval + s.srv.opts.PingTimeout))
 	body, err := io.ReadAll(io.LimitReader(r.Body, int64(max)+1))
 	if err != nil {
 		s.closeWith(ReasonTransportError, err, msgClose)

@@ -1,0 +1,65 @@
+package eio_test
+
+import (
+	"bufio"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/siogate/siogate/hub/eio"
+)
+
+// TestPollingSlowBody: a POST whose body stops arriving (slowloris) is
+// answered 400 after a heartbeat period (pingInterval + pingTimeout) and
+// its connection closed, its session closed, while another session
+// carries on.
+func TestPollingSlowBody(t *testing.T) {
+	_, rec, base := startEIO(t, eio.Options{PingInterval: 300 * time.Millisecond, PingTimeout: 200 * time.Millisecond})
+	slow := handshake(t, base)
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := net.Dial("tcp", u.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	start := time.Now()
+	// 100 bytes announced, 10 sent.
+	if _, err := conn.Write([]byte("POST " + u.Path + "?EIO=4&transport=polling&sid=" + slow + " HTTP/1.1\r\nHost: " + u.Host +
+		"\r\nContent-Type: text/plain\r\nContent-Length: 100\r\n\r\n4" + strings.Repeat("x", 9))); err != nil {
+		t.Fatal(err)
+	}
+	// Another session is served meanwhile.
+	other := handshake(t, base)
+	if code, body, _ := do(t, "POST", base+"?EIO=4&transport=polling&sid="+other, "4hello"); code != 200 || body != "ok" {
+		t.Fatalf("other session's POST: %d %q", code, body)
+	}
+	_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("no answer to the stalled POST: %v", err)
+	}
+	resp.Body.Close()
+	waited := time.Since(start)
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("stalled POST: status %d, want 400", resp.StatusCode)
+	}
+	if waited < 400*time.Millisecond || waited > 3*time.Second {
+		t.Fatalf("stalled POST answered after %v, want about 500 ms", waited)
+	}
+	// The heartbeat ends the session at about the same moment (its pong
+	// could only come in a later POST): either reason is right.
+	if r := rec.waitReason(t, slow); r != eio.ReasonTransportError && r != eio.ReasonPingTimeout {
+		t.Fatalf("reason %q", r)
+	}
+	// The connection is not kept for another request: the rest of its
+	// body would be read as one.
+	if n, err := conn.Read(make([]byte, 1)); err == nil {
+		t.Fatalf("connection still open after the answer (%d more bytes)", n)
+	}
+}
