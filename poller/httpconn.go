@@ -145,8 +145,10 @@ func (h *httpConn) SetDeadline(t time.Time) error {
 	return h.SetWriteDeadline(t)
 }
 
-// SetReadDeadline wakes a blocked Read at t (net/http sets a deadline in
-// the past to abort its background read).
+// SetReadDeadline wakes a blocked Read at t. net/http sets a deadline in
+// the past at the end of every request to abort its background read: the
+// Broadcast below does that at once, with no timer (a timer in the past
+// would start a goroutine per request).
 func (h *httpConn) SetReadDeadline(t time.Time) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -155,7 +157,7 @@ func (h *httpConn) SetReadDeadline(t time.Time) error {
 		h.rdTimer.Stop()
 		h.rdTimer = nil
 	}
-	if !t.IsZero() {
+	if !t.IsZero() && time.Until(t) > 0 {
 		h.rdTimer = time.AfterFunc(time.Until(t), func() {
 			h.mu.Lock()
 			h.cond.Broadcast()

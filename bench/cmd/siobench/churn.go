@@ -22,7 +22,9 @@ type churnSample struct {
 // over long-polling, cfg.ChurnConcurrency at a time in each of two load
 // processes (one per transport). The baseline is taken after a warm-up of
 // cfg.ChurnWarmup cycles (pools and caches that a server fills once are
-// not a leak), once the figures are back to the fresh server's or
+// not a leak, nor are the descriptors the Go runtime keeps, for reuse, of
+// every goroutine it ran at the busiest moment), once the figures are
+// back to the fresh server's or
 // cfg.ChurnSettle has passed (idle handler workers expire after 10 s,
 // closed polling sessions after a heartbeat period); after the churn the
 // figures are sampled every second for up to cfg.ChurnSettle, half way and

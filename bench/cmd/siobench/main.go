@@ -114,7 +114,7 @@ func main() {
 		mixShare    = flag.Float64("mix-share", 0.2, "mix: share of the sockets on HTTP long-polling")
 		pollPerProc = flag.Int("poll-per-proc", 2500, "mix: long-polling sockets per load process (one goroutine each)")
 		churnN      = flag.Int("churn-cycles", 200000, "churn: connect/emit/disconnect cycles")
-		churnWarm   = flag.Int("churn-warmup", 2000, "churn: cycles before the baseline is taken")
+		churnWarm   = flag.Int("churn-warmup", 20000, "churn: cycles before the baseline is taken (the Go runtime keeps a descriptor for every goroutine it ever ran at once, and maps keep their peak size: the warm-up, at the same concurrency, reaches most of that peak)")
 		churnConc   = flag.Int("churn-concurrency", 100, "churn: cycles in flight per load process (one WebSocket process, one polling)")
 		churnPoll   = flag.Float64("churn-polling", 0.5, "churn: share of the cycles over long-polling")
 		churnSettle = flag.Duration("churn-settle", 60*time.Second, "churn, reconnect: longest wait for the goroutines and heap to come back (idle handler workers expire after 10 s; closed polling sessions linger for pingInterval+pingTimeout, 45 s)")
