@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -175,12 +176,17 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_, _ = w.Write(buf.Bytes())
 }
 
-// decodeBody reads one JSON object of at most max bytes into v; unknown
-// fields, trailing data and oversized bodies are errors.
-func decodeBody(w http.ResponseWriter, r *http.Request, max int64, v any) *apiError {
+// decodeBody reads one JSON object of at most max bytes, arriving within
+// timeout, into v; unknown fields, trailing data, oversized and late
+// bodies are errors.
+func decodeBody(w http.ResponseWriter, r *http.Request, max int64, timeout time.Duration, v any) *apiError {
 	if r.ContentLength > max {
 		return apiErr(http.StatusRequestEntityTooLarge, "body_too_large", "request body of %d bytes is over the %d-byte limit (-api-max-body)", r.ContentLength, max)
 	}
+	// The plain-HTTP server has no ReadTimeout (long-polling GETs share
+	// it), so the body gets its own deadline; where the connection has
+	// none (ErrNotSupported) nothing changes.
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(timeout))
 	body := http.MaxBytesReader(w, r.Body, max)
 	dec := json.NewDecoder(body)
 	dec.DisallowUnknownFields()
@@ -205,6 +211,9 @@ func decodeBody(w http.ResponseWriter, r *http.Request, max int64, v any) *apiEr
 		return nil
 	case errors.As(err, &mbe):
 		return apiErr(http.StatusRequestEntityTooLarge, "body_too_large", "request body is over the %d-byte limit (-api-max-body)", max)
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		w.Header().Set("Connection", "close")
+		return apiErr(http.StatusRequestTimeout, "body_timeout", "request body did not arrive within %v (-api-body-timeout)", timeout)
 	case errors.Is(err, io.EOF):
 		return apiErr(http.StatusBadRequest, "bad_json", "empty body: a JSON object is expected")
 	case errors.Is(err, io.ErrUnexpectedEOF):

@@ -32,7 +32,7 @@ type ackReply struct {
 // apiEmit: POST /api/v1/emit.
 func (g *gateway) apiEmit(w http.ResponseWriter, r *http.Request) (any, *apiError) {
 	var req emitRequest
-	if aerr := decodeBody(w, r, g.cfg.apiMaxBody, &req); aerr != nil {
+	if aerr := decodeBody(w, r, g.cfg.apiMaxBody, g.cfg.apiBodyTimeout, &req); aerr != nil {
 		return nil, aerr
 	}
 	if req.Event == "" {

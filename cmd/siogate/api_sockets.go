@@ -64,7 +64,7 @@ func selected(r *http.Request, op hub.BroadcastOperator) (int, *apiError) {
 // apiJoin: POST /api/v1/join.
 func (g *gateway) apiJoin(w http.ResponseWriter, r *http.Request) (any, *apiError) {
 	var req joinRequest
-	if aerr := decodeBody(w, r, g.cfg.apiMaxBody, &req); aerr != nil {
+	if aerr := decodeBody(w, r, g.cfg.apiMaxBody, g.cfg.apiBodyTimeout, &req); aerr != nil {
 		return nil, aerr
 	}
 	return g.roomsChange(r, req.target, "join", req.Join, func(op hub.BroadcastOperator, rooms []string) { op.SocketsJoin(rooms...) })
@@ -73,7 +73,7 @@ func (g *gateway) apiJoin(w http.ResponseWriter, r *http.Request) (any, *apiErro
 // apiLeave: POST /api/v1/leave.
 func (g *gateway) apiLeave(w http.ResponseWriter, r *http.Request) (any, *apiError) {
 	var req leaveRequest
-	if aerr := decodeBody(w, r, g.cfg.apiMaxBody, &req); aerr != nil {
+	if aerr := decodeBody(w, r, g.cfg.apiMaxBody, g.cfg.apiBodyTimeout, &req); aerr != nil {
 		return nil, aerr
 	}
 	return g.roomsChange(r, req.target, "leave", req.Leave, func(op hub.BroadcastOperator, rooms []string) { op.SocketsLeave(rooms...) })
@@ -101,7 +101,7 @@ func (g *gateway) roomsChange(r *http.Request, t target, field string, rooms []s
 // apiDisconnect: POST /api/v1/disconnect.
 func (g *gateway) apiDisconnect(w http.ResponseWriter, r *http.Request) (any, *apiError) {
 	var req disconnectRequest
-	if aerr := decodeBody(w, r, g.cfg.apiMaxBody, &req); aerr != nil {
+	if aerr := decodeBody(w, r, g.cfg.apiMaxBody, g.cfg.apiBodyTimeout, &req); aerr != nil {
 		return nil, aerr
 	}
 	op, _, aerr := g.operator(r.Context(), req.target)

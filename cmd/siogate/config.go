@@ -42,6 +42,7 @@ type config struct {
 	apiKeys          []string
 	apiMaxBody       int64
 	apiMaxAckTimeout time.Duration
+	apiBodyTimeout   time.Duration
 
 	webhookURL         string
 	redisURL           string
@@ -114,6 +115,7 @@ func parseConfig(args []string, out io.Writer) (config, error) {
 	fs.StringVar(&apiKeys, "api-key", "", "bearer keys of the HTTP API under /api/v1/ (a list, for rotation); empty: the API is off")
 	fs.IntVar(&apiMaxBody, "api-max-body", 1<<20, "largest HTTP API request body, bytes")
 	fs.DurationVar(&c.apiMaxAckTimeout, "api-max-ack-timeout", 30*time.Second, "longest wait an API emit with acks may ask for")
+	fs.DurationVar(&c.apiBodyTimeout, "api-body-timeout", 10*time.Second, "longest time an HTTP API request body may take to arrive (past it: 408)")
 
 	fs.BoolVar(&c.reusePort, "reuseport", false, "listen with SO_REUSEPORT so several gateway processes share -addr (WebSocket needs nothing more; polling needs sticky sessions, see docs/scaling.md)")
 	fs.StringVar(&c.redisURL, "redis-url", "", "Redis URL for the multi-node adapter (wire-compatible with @socket.io/redis-adapter), e.g. redis://127.0.0.1:6379; empty: in-memory adapter, one node")
@@ -203,8 +205,8 @@ func parseConfig(args []string, out io.Writer) (config, error) {
 		return c, errors.New("-drain-spread must not be negative")
 	case c.jwtUserClaim == "":
 		return c, errors.New("-jwt-user-claim must not be empty")
-	case c.apiMaxBody <= 0 || c.apiMaxAckTimeout <= 0:
-		return c, errors.New("-api-max-body and -api-max-ack-timeout must be positive")
+	case c.apiMaxBody <= 0 || c.apiMaxAckTimeout <= 0 || c.apiBodyTimeout <= 0:
+		return c, errors.New("-api-max-body, -api-max-ack-timeout and -api-body-timeout must be positive")
 	case c.webhookTimeout <= 0 || c.webhookConcurrency <= 0 || c.webhookQueue <= 0 || c.webhookRetries < 0:
 		return c, errors.New("-webhook-timeout, -webhook-concurrency and -webhook-queue must be positive, -webhook-retries not negative")
 	case c.recovery && c.recoveryMaxDisconnection <= 0:
