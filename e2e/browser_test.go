@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -10,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
 	"syscall"
@@ -95,15 +93,7 @@ func browserFiles(t *testing.T) []string {
 		}
 		t.Skip(missing)
 	}
-	files, err := filepath.Glob(filepath.Join("browser", "*.test.mjs"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(files) == 0 {
-		t.Fatal("no browser/*.test.mjs files")
-	}
-	sort.Strings(files)
-	return files
+	return testFiles(t, "browser")
 }
 
 func fileExists(path string) bool {
@@ -258,52 +248,36 @@ func browserRunNode(t *testing.T, file string, env []string, gw *browserGateway)
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "node", "--test-reporter=spec", file)
-	cmd.Env = append(os.Environ(), env...)
-	cmd.Env = append(cmd.Env, "NO_COLOR=1", "FORCE_COLOR=0")
-	cmd.WaitDelay = 5 * time.Second
+	cmd := nodeCommand(ctx, env, "--test-reporter=spec", file)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	pr, pw := io.Pipe()
-	cmd.Stdout, cmd.Stderr = pw, pw
-	logged := make(chan struct{})
-	go func() {
-		defer close(logged)
-		sc := bufio.NewScanner(pr)
-		sc.Buffer(make([]byte, 64<<10), 1<<20)
-		for sc.Scan() {
-			line := sc.Text()
-			req, ok := strings.CutPrefix(line, "@@")
-			if !ok {
-				t.Log(line)
-				continue
-			}
-			answer := "ok"
-			var err error
-			switch req {
-			case "kill":
-				err = gw.kill()
-			case "start":
-				err = gw.start()
-			default:
-				err = fmt.Errorf("unknown request %q", req)
-			}
-			if err != nil {
-				t.Errorf("@@%s: %v", req, err)
-				answer = strings.ReplaceAll(err.Error(), "\n", " ")
-			} else {
-				t.Logf("@@%s done", req)
-			}
-			_, _ = io.WriteString(stdin, req+": "+answer+"\n")
-		}
-		_, _ = io.Copy(io.Discard, pr)
-	}()
 	start := time.Now()
-	runErr := cmd.Run()
-	pw.Close()
-	<-logged
+	runErr := runLines(cmd, func(line string) {
+		req, ok := strings.CutPrefix(line, "@@")
+		if !ok {
+			t.Log(line)
+			return
+		}
+		answer := "ok"
+		var err error
+		switch req {
+		case "kill":
+			err = gw.kill()
+		case "start":
+			err = gw.start()
+		default:
+			err = fmt.Errorf("unknown request %q", req)
+		}
+		if err != nil {
+			t.Errorf("@@%s: %v", req, err)
+			answer = strings.ReplaceAll(err.Error(), "\n", " ")
+		} else {
+			t.Logf("@@%s done", req)
+		}
+		_, _ = io.WriteString(stdin, req+": "+answer+"\n")
+	})
 	switch {
 	case ctx.Err() != nil:
 		t.Fatalf("node %s still running after %v: killed", file, time.Since(start).Round(time.Second))

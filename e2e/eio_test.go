@@ -1,17 +1,13 @@
 package e2e
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -19,7 +15,6 @@ import (
 	"time"
 
 	"github.com/siogate/siogate/hub/eio"
-	"github.com/siogate/siogate/hub/siotest"
 	"github.com/siogate/siogate/poller"
 )
 
@@ -47,7 +42,7 @@ import (
 // what the Go side saw of a session (open, transport, close reason, polling
 // POSTs), so the Node tests can assert server-side outcomes per session.
 func TestEngineIO(t *testing.T) {
-	files := nodeTestFiles(t, "eio")
+	files := nodeTestFiles(t, "eio", "engine.io-client")
 	mainFx := startFixture(t, "main", fixtureOptions{
 		pingInterval: 300 * time.Millisecond,
 		pingTimeout:  time.Second,
@@ -156,22 +151,6 @@ func snapshot(fs []*fixture) map[string]eio.Stats {
 	return m
 }
 
-// nodeTestFiles lists dir/*.test.mjs (relative to this package), or skips
-// (fails under CI) when node or the npm packages are missing.
-func nodeTestFiles(t *testing.T, dir string) []string {
-	t.Helper()
-	siotest.RequireNode(t, "engine.io-client")
-	files, err := filepath.Glob(filepath.Join(dir, "*.test.mjs"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(files) == 0 {
-		t.Fatalf("no %s/*.test.mjs files", dir)
-	}
-	sort.Strings(files)
-	return files
-}
-
 // runNode runs one node:test file, streaming its output into t.Log, and
 // fails t when node exits non-zero.
 func runNode(t *testing.T, file string, env []string) {
@@ -180,26 +159,9 @@ func runNode(t *testing.T, file string, env []string) {
 	defer cancel()
 	// --test-force-exit: a request left hanging by a failed test must not
 	// keep the process alive (xmlhttprequest-ssl has no timeout).
-	cmd := exec.CommandContext(ctx, "node", "--test", "--test-force-exit", "--test-reporter=spec", file)
-	cmd.Env = append(os.Environ(), env...)
-	cmd.Env = append(cmd.Env, "NO_COLOR=1", "FORCE_COLOR=0")
-	cmd.WaitDelay = 5 * time.Second
-	pr, pw := io.Pipe()
-	cmd.Stdout, cmd.Stderr = pw, pw
-	logged := make(chan struct{})
-	go func() {
-		defer close(logged)
-		sc := bufio.NewScanner(pr)
-		sc.Buffer(make([]byte, 64<<10), 1<<20)
-		for sc.Scan() {
-			t.Log(sc.Text())
-		}
-		_, _ = io.Copy(io.Discard, pr)
-	}()
+	cmd := nodeCommand(ctx, env, "--test", "--test-force-exit", "--test-reporter=spec", file)
 	start := time.Now()
-	err := cmd.Run()
-	_ = pw.Close()
-	<-logged
+	err := runLines(cmd, func(line string) { t.Log(line) })
 	t.Logf("node %s: %v", file, time.Since(start).Round(time.Millisecond))
 	if err != nil {
 		t.Fatalf("node --test %s: %v", file, err)

@@ -1,16 +1,13 @@
 package e2e
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
-	"io"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -32,7 +29,7 @@ import (
 // cmd/conformance/sio_fixture.go; the Node files assert its behaviour over
 // WebSocket only, long-polling only and polling-then-upgrade.
 func TestSioNodeClient(t *testing.T) {
-	files := sioNodeFiles(t)
+	files := nodeTestFiles(t, "sio", "socket.io-client")
 	srv := sioStartServer(t, "-ping-interval", "1s", "-ping-timeout", "5s", "-connect-timeout", "5s")
 	env := []string{"SIOGATE_URL=" + srv.url}
 	retries := 0
@@ -58,7 +55,7 @@ func TestSioNodeClient(t *testing.T) {
 // polling served by net/http, WebSockets hijacked and moved onto the
 // reactor.
 func TestSioNodeClientMounted(t *testing.T) {
-	files := sioNodeFiles(t)
+	files := nodeTestFiles(t, "sio", "socket.io-client")
 	srv := sioStartServer(t, "-mounted", "-ping-interval", "1s", "-ping-timeout", "5s", "-connect-timeout", "5s")
 	env := []string{"SIOGATE_URL=" + srv.url}
 	for _, file := range files {
@@ -73,22 +70,6 @@ func TestSioNodeClientMounted(t *testing.T) {
 			}
 		})
 	}
-}
-
-// sioNodeFiles lists sio/*.test.mjs, or skips (fails under CI) when node
-// or socket.io-client is missing.
-func sioNodeFiles(t *testing.T) []string {
-	t.Helper()
-	siotest.RequireNode(t, "socket.io-client")
-	files, err := filepath.Glob(filepath.Join("sio", "*.test.mjs"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(files) == 0 {
-		t.Fatal("no sio/*.test.mjs files")
-	}
-	sort.Strings(files)
-	return files
 }
 
 // sioServer is a running cmd/conformance process.
@@ -188,30 +169,14 @@ func sioRunNode(t *testing.T, file string, env []string) (retries int) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "node", "--test", "--test-reporter=spec", file)
-	cmd.Env = append(os.Environ(), env...)
-	cmd.Env = append(cmd.Env, "NO_COLOR=1", "FORCE_COLOR=0")
-	cmd.WaitDelay = 5 * time.Second
-	pr, pw := io.Pipe()
-	cmd.Stdout, cmd.Stderr = pw, pw
-	logged := make(chan struct{})
-	go func() {
-		defer close(logged)
-		sc := bufio.NewScanner(pr)
-		sc.Buffer(make([]byte, 64<<10), 1<<20)
-		for sc.Scan() {
-			line := sc.Text()
-			if strings.Contains(line, "RETRY after a lost connection") {
-				retries++
-			}
-			t.Log(line)
-		}
-		_, _ = io.Copy(io.Discard, pr)
-	}()
+	cmd := nodeCommand(ctx, env, "--test", "--test-reporter=spec", file)
 	start := time.Now()
-	err := cmd.Run()
-	_ = pw.Close()
-	<-logged
+	err := runLines(cmd, func(line string) {
+		if strings.Contains(line, "RETRY after a lost connection") {
+			retries++
+		}
+		t.Log(line)
+	})
 	t.Logf("node %s: %v", file, time.Since(start).Round(time.Millisecond))
 	if ctx.Err() != nil {
 		t.Fatalf("node --test %s: killed after 45 s", file)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/siogate/siogate/hub"
+	"github.com/siogate/siogate/hub/siotest"
 )
 
 type ackResult struct {
@@ -32,7 +33,7 @@ func TestEmitWithAck(t *testing.T) {
 
 	res := emitWithAck(t.Context(), s, "question", "a", 1)
 	p := c.ExpectEvent("question")
-	if p.ID < 0 || p.Text != `2`+idText(p.ID)+`["question","a",1]` {
+	if p.ID < 0 || p.Text != `2`+siotest.IDText(p.ID)+`["question","a",1]` {
 		t.Fatalf("event %q", p.Text)
 	}
 	c.Ack("/", p.ID, "answer", 42)
@@ -51,7 +52,7 @@ func TestEmitWithAck(t *testing.T) {
 	// A binary acknowledgement.
 	res = emitWithAck(t.Context(), s, "file")
 	p = c.ExpectEvent("file")
-	c.SendText("61-" + idText(p.ID) + `[{"_placeholder":true,"num":0}]`)
+	c.SendText("61-" + siotest.IDText(p.ID) + `[{"_placeholder":true,"num":0}]`)
 	c.SendBinary([]byte{1, 2})
 	r = recv(t, res, "EmitWithAck")
 	var b []byte

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/siogate/siogate/hub"
+	"github.com/siogate/siogate/hub/siotest"
 )
 
 // peer is a test client with its socket on one namespace.
@@ -94,7 +95,7 @@ func TestBroadcastSelection(t *testing.T) {
 				t.Fatal(err)
 			}
 			got := received(t, root, ps)
-			want := `2["x",` + string(mustJSON(t, tc.name)) + `]`
+			want := `2["x",` + string(siotest.MustJSON(t, tc.name)) + `]`
 			for i := range ps {
 				n := 0
 				if slices.Contains(tc.want, i) {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/siogate/siogate/hub"
+	"github.com/siogate/siogate/hub/siotest"
 )
 
 // A chat server in the style of python-socketio's walkthrough: an
@@ -88,7 +89,7 @@ func Example() {
 		}
 	}
 	newClient := func(user, token string) (*client, packet) {
-		c, err := dialClient(addr, func(f string, a ...any) { panic(fmt.Sprintf(f, a...)) })
+		c, err := siotest.DialClient(addr, func(f string, a ...any) { panic(fmt.Sprintf(f, a...)) })
 		if err != nil {
 			panic(err)
 		}

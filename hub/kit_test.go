@@ -6,7 +6,8 @@ import (
 	"github.com/siogate/siogate/hub/siotest"
 )
 
-// The test kit under short names (see hub/siotest).
+// The test kit's most used names, short (see hub/siotest); the rest of the
+// kit is called as siotest.X.
 type (
 	client = siotest.Client
 	packet = siotest.Packet
@@ -18,12 +19,6 @@ var (
 	startServer = siotest.StartServer
 	waitFor     = siotest.WaitFor
 	dial        = siotest.Dial
-	dialClient  = siotest.DialClient
-	parsePacket = siotest.ParsePacket
-	prefix      = siotest.Prefix
-	nspName     = siotest.NspName
-	idText      = siotest.IDText
-	mustJSON    = siotest.MustJSON
 )
 
 func recv[T any](t testing.TB, ch <-chan T, what string) T { return siotest.Recv(t, ch, what) }

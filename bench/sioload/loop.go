@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"net/netip"
 	"time"
+
+	"github.com/siogate/siogate/bench/internal/wshandshake"
 )
 
 // Connection states, in order.
@@ -164,7 +166,7 @@ func (lp *loop) onEvent(c *conn, bits uint8) {
 			return
 		}
 		c.state = stUpgrade
-		lp.write(c, appendUpgrade(lp.frame[:0], lp.o.Addr, lp.upgrade, c.key))
+		lp.write(c, wshandshake.AppendRequest(lp.frame[:0], lp.o.Addr, lp.upgrade, c.key))
 	}
 	if bits&evWrite != 0 && len(c.out) > 0 {
 		lp.flush(c)
@@ -217,7 +219,7 @@ func (lp *loop) read(c *conn) {
 func (lp *loop) consume(c *conn, data []byte) int {
 	off := 0
 	if c.state == stUpgrade {
-		end := headEnd(data)
+		end := wshandshake.HeadEnd(data)
 		if end < 0 {
 			if len(data) > maxHead {
 				lp.drop(c, ErrTooLarge)
@@ -422,7 +424,7 @@ func (lp *loop) newConn(idx int32, attempt uint8, born, now int64) (*conn, error
 	var raw [16]byte
 	binary.LittleEndian.PutUint64(raw[:8], rand.Uint64())
 	binary.LittleEndian.PutUint64(raw[8:], rand.Uint64())
-	c := &conn{fd: fd, idx: idx, attempt: attempt, born: born, began: now, key: newKey(raw)}
+	c := &conn{fd: fd, idx: idx, attempt: attempt, born: born, began: now, key: wshandshake.Key(raw)}
 	for fd >= len(lp.conns) {
 		lp.conns = append(lp.conns, make([]*conn, len(lp.conns)+1024)...)
 	}

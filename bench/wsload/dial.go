@@ -11,6 +11,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/siogate/siogate/bench/internal/wshandshake"
 )
 
 // Result summarises a Dial.
@@ -176,7 +178,7 @@ func handshake(c net.Conn, o Options) error {
 	if err != nil {
 		return err
 	}
-	if _, err := c.Write(appendRequest(make([]byte, 0, 256), o.Addr, o.Path, key)); err != nil {
+	if _, err := c.Write(wshandshake.AppendRequest(make([]byte, 0, 256), o.Addr, o.Path, key)); err != nil {
 		return err
 	}
 	buf := make([]byte, maxHead)
@@ -187,10 +189,10 @@ func handshake(c net.Conn, o Options) error {
 		}
 		n, err := c.Read(buf[got:])
 		got += n
-		if err != nil && headEnd(buf[:got]) < 0 {
+		if err != nil && wshandshake.HeadEnd(buf[:got]) < 0 {
 			return err
 		}
-		end = headEnd(buf[:got])
+		end = wshandshake.HeadEnd(buf[:got])
 	}
 	if err := checkResponse(buf[:end], key); err != nil {
 		return err

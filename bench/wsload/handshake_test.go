@@ -7,13 +7,6 @@ import (
 	"testing"
 )
 
-func TestAcceptKey(t *testing.T) {
-	// The example of RFC 6455 section 1.3.
-	if got, want := acceptKey("dGhlIHNhbXBsZSBub25jZQ=="), "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="; got != want {
-		t.Fatalf("acceptKey = %q, want %q", got, want)
-	}
-}
-
 func TestNewKey(t *testing.T) {
 	k, err := newKey(bytes.NewReader(make([]byte, 16)))
 	if err != nil {
@@ -24,31 +17,6 @@ func TestNewKey(t *testing.T) {
 	}
 	if _, err := newKey(bytes.NewReader(make([]byte, 3))); err == nil {
 		t.Fatal("newKey with a short reader: no error")
-	}
-}
-
-func TestAppendRequest(t *testing.T) {
-	got := string(appendRequest(nil, "127.0.0.1:80", "/ws", "KEY"))
-	want := "GET /ws HTTP/1.1\r\nHost: 127.0.0.1:80\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
-		"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: KEY\r\n\r\n"
-	if got != want {
-		t.Fatalf("appendRequest:\n%q\nwant\n%q", got, want)
-	}
-}
-
-func TestHeadEnd(t *testing.T) {
-	for _, tc := range []struct {
-		in   string
-		want int
-	}{
-		{"", -1},
-		{"HTTP/1.1 101 x\r\n", -1},
-		{"HTTP/1.1 101 x\r\n\r\n", 18},
-		{"HTTP/1.1 101 x\r\n\r\n\x81\x04echo", 18},
-	} {
-		if got := headEnd([]byte(tc.in)); got != tc.want {
-			t.Errorf("headEnd(%q) = %d, want %d", tc.in, got, tc.want)
-		}
 	}
 }
 

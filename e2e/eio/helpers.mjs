@@ -4,6 +4,13 @@
 import assert from "node:assert/strict";
 import http from "node:http";
 import { Socket } from "engine.io-client";
+import { pattern } from "../common/pattern.mjs";
+import { once, sleep, withTimeout } from "../common/timing.mjs";
+
+export { once, sleep, withTimeout };
+
+/** n deterministic pseudo-random bytes (see common/pattern.mjs). */
+export const bytes = pattern;
 
 function env(name) {
   const v = process.env[name];
@@ -27,35 +34,6 @@ export const PATH = "/engine.io/";
 
 export const WEBSOCKET_ONLY = { transports: ["websocket"] };
 export const POLLING_ONLY = { transports: ["polling"], upgrade: false };
-
-export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Settles like promise, or rejects once ms have passed (timer cleared). */
-export function withTimeout(promise, ms, what) {
-  let timer;
-  const expired = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-  });
-  return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
-}
-
-/**
- * Resolves with the arguments of the next `event` on emitter (an
- * engine.io-client Emitter or a Node EventEmitter), rejects after ms.
- */
-export function once(emitter, event, ms = 5000) {
-  return new Promise((resolve, reject) => {
-    const onEvent = (...args) => {
-      clearTimeout(timer);
-      resolve(args);
-    };
-    const timer = setTimeout(() => {
-      emitter.off(event, onEvent);
-      reject(new Error(`timed out after ${ms} ms waiting for "${event}"`));
-    }, ms);
-    emitter.once(event, onEvent);
-  });
-}
 
 /**
  * Client wraps an engine.io-client Socket: it records the handshake, queues
@@ -194,17 +172,40 @@ export async function serverClosed(baseURL, sid, timeoutMs = 5000) {
   return info;
 }
 
-/** n deterministic pseudo-random bytes. */
-export function bytes(n, seed = 1) {
-  const b = Buffer.alloc(n);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    b[i] = x & 0xff;
+/**
+ * Echoes "tick-<i>" through client c every pauseMs until `intervals` ping
+ * intervals have passed and at least 3 pings were answered, then asserts
+ * that c is still open on session sid. Resolves with { start, echoes }
+ * (start: Date.now() before the first echo).
+ */
+export async function echoThroughHeartbeats(c, sid, { intervals, pauseMs }) {
+  const start = Date.now();
+  let echoes = 0;
+  while (Date.now() - start < intervals * c.handshake.pingInterval || c.pings < 3) {
+    assert.equal(await c.request(`tick-${echoes}`), `tick-${echoes}`);
+    echoes++;
+    await sleep(pauseMs);
   }
-  return b;
+  assert.ok(c.pings >= 3, `pings answered: ${c.pings}`);
+  assert.equal(c.closed, null);
+  assert.equal(c.socket.id, sid);
+  return { start, echoes };
+}
+
+/**
+ * Has the server at MAIN_URL close session sid of client c (the fixture
+ * closes a session that sends "server-close") and waits for both sides:
+ * the client must report "transport close" and the server "forced close".
+ * Resolves with how the client closed, { reason, description }.
+ */
+export async function closeFromServer(t, c, sid) {
+  c.send("server-close");
+  const closed = await c.waitClose();
+  t.diagnostic(`client saw: ${describeClose(closed)}`);
+  assert.equal(closed.reason, "transport close");
+  const info = await serverClosed(MAIN_URL, sid);
+  assert.equal(info.reason, "forced close");
+  return closed;
 }
 
 /** Asserts that got is a Buffer holding exactly the bytes of want. */

@@ -7,10 +7,10 @@ import {
   MAIN_HANDSHAKE,
   MAIN_URL,
   POLLING_ONLY,
-  describeClose,
+  closeFromServer,
+  echoThroughHeartbeats,
   serverClosed,
   serverSession,
-  sleep,
 } from "./helpers.mjs";
 
 test("polling-only: handshake announces the upgrade and the timings", { timeout: 10_000 }, async (t) => {
@@ -35,21 +35,12 @@ test("polling-only: the session outlives several heartbeats, echoes in between, 
   const c = new Client(MAIN_URL, POLLING_ONLY);
   t.after(() => c.close());
   const sid = await c.open();
-  const start = Date.now();
-  let i = 0;
-  while (Date.now() - start < 5 * c.handshake.pingInterval || c.pings < 3) {
-    assert.equal(await c.request(`tick-${i}`), `tick-${i}`);
-    i++;
-    await sleep(60);
-  }
-  assert.ok(c.pings >= 3, `pings answered: ${c.pings}`);
-  assert.equal(c.closed, null);
-  assert.equal(c.socket.id, sid);
+  const { start, echoes } = await echoThroughHeartbeats(c, sid, { intervals: 5, pauseMs: 60 });
   assert.equal(c.socket.transport.name, "polling");
   const live = await serverSession(MAIN_URL, sid);
   assert.equal(live.open, true);
   assert.equal(live.transport, "polling");
-  t.diagnostic(`${c.pings} pings in ${Date.now() - start} ms, ${i} echoes, ${live.posts} POSTs`);
+  t.diagnostic(`${c.pings} pings in ${Date.now() - start} ms, ${echoes} echoes, ${live.posts} POSTs`);
 });
 
 test("polling-only: close from the client", { timeout: 10_000 }, async (t) => {
@@ -68,11 +59,6 @@ test("polling-only: server-side close", { timeout: 10_000 }, async (t) => {
   t.after(() => c.close());
   const sid = await c.open();
   assert.equal(await c.request("before"), "before");
-  c.send("server-close");
-  const closed = await c.waitClose();
-  t.diagnostic(`client saw: ${describeClose(closed)}`);
-  assert.equal(closed.reason, "transport close");
+  const closed = await closeFromServer(t, c, sid);
   assert.equal(closed.description?.description, "transport closed by the server");
-  const info = await serverClosed(MAIN_URL, sid);
-  assert.equal(info.reason, "forced close");
 });

@@ -7,10 +7,10 @@ import {
   MAIN_URL,
   WEBSOCKET_ONLY,
   assertBytes,
-  describeClose,
+  closeFromServer,
+  echoThroughHeartbeats,
   serverClosed,
   serverSession,
-  sleep,
 } from "./helpers.mjs";
 
 test("websocket-only: handshake, echo of text and binary, close from the client", { timeout: 10_000 }, async (t) => {
@@ -51,18 +51,9 @@ test("websocket-only: the session outlives several heartbeats", { timeout: 10_00
   const c = new Client(MAIN_URL, WEBSOCKET_ONLY);
   t.after(() => c.close());
   const sid = await c.open();
-  const start = Date.now();
-  let i = 0;
-  while (Date.now() - start < 4 * c.handshake.pingInterval || c.pings < 3) {
-    assert.equal(await c.request(`tick-${i}`), `tick-${i}`);
-    i++;
-    await sleep(50);
-  }
-  assert.ok(c.pings >= 3, `pings answered: ${c.pings}`);
-  assert.equal(c.closed, null);
-  assert.equal(c.socket.id, sid);
+  const { start, echoes } = await echoThroughHeartbeats(c, sid, { intervals: 4, pauseMs: 50 });
   assert.equal((await serverSession(MAIN_URL, sid)).open, true);
-  t.diagnostic(`${c.pings} pings in ${Date.now() - start} ms, ${i} echoes`);
+  t.diagnostic(`${c.pings} pings in ${Date.now() - start} ms, ${echoes} echoes`);
 });
 
 test("websocket-only: server-side close", { timeout: 10_000 }, async (t) => {
@@ -70,12 +61,7 @@ test("websocket-only: server-side close", { timeout: 10_000 }, async (t) => {
   t.after(() => c.close());
   const sid = await c.open();
   assert.equal(await c.request("before"), "before");
-  c.send("server-close");
-  const closed = await c.waitClose();
-  t.diagnostic(`client saw: ${describeClose(closed)}`);
-  assert.equal(closed.reason, "transport close");
+  const closed = await closeFromServer(t, c, sid);
   assert.equal(closed.description?.description, "websocket connection closed");
   assert.equal(closed.description?.context?.code, 1000);
-  const info = await serverClosed(MAIN_URL, sid);
-  assert.equal(info.reason, "forced close");
 });

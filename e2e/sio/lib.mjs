@@ -8,6 +8,10 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { io, Manager } from "socket.io-client";
+import { pattern } from "../common/pattern.mjs";
+import { once, sleep, withTimeout } from "../common/timing.mjs";
+
+export { once, pattern, sleep, withTimeout };
 
 const url = process.env.SIOGATE_URL;
 if (!url) {
@@ -106,35 +110,6 @@ export function it(name, body, opts = {}) {
         await a.close();
       }
     }
-  });
-}
-
-export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Settles like promise, or rejects once ms have passed (timer cleared). */
-export function withTimeout(promise, ms, what) {
-  let timer;
-  const expired = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-  });
-  return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
-}
-
-/**
- * Resolves with the arguments of the next `event` on emitter (a socket, a
- * manager or an engine), rejects after ms.
- */
-export function once(emitter, event, ms = 5000) {
-  return new Promise((resolve, reject) => {
-    const onEvent = (...args) => {
-      clearTimeout(timer);
-      resolve(args);
-    };
-    const timer = setTimeout(() => {
-      emitter.off(event, onEvent);
-      reject(new Error(`timed out after ${ms} ms waiting for "${event}"`));
-    }, ms);
-    emitter.once(event, onEvent);
   });
 }
 
@@ -299,19 +274,6 @@ export function bytes(v) {
 /** Asserts that binary value got holds exactly the bytes of want. */
 export function assertBytes(got, want, what = "bytes") {
   assert.ok(bytes(got).equals(bytes(want)), `${what}: got ${bytes(got).toString("hex").slice(0, 64)}, want ${bytes(want).toString("hex").slice(0, 64)}`);
-}
-
-/** n pseudo-random bytes (deterministic for a seed). */
-export function pattern(n, seed = 1) {
-  const b = Buffer.alloc(n);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    b[i] = x & 0xff;
-  }
-  return b;
 }
 
 /** A unique room name per call. */

@@ -16,9 +16,7 @@ func TestPollingClientCloseForgetsSession(t *testing.T) {
 	if code, body, _ := do(t, "POST", url, "1"); code != 200 || body != "ok" {
 		t.Fatalf("POST close: %d %q", code, body)
 	}
-	if r := rec.waitReason(t, sid); r != eio.ReasonTransportClose {
-		t.Fatalf("reason %q", r)
-	}
+	rec.wantReason(t, sid, eio.ReasonTransportClose)
 	if n := srv.Len(); n != 0 {
 		t.Fatalf("%d sessions still registered", n)
 	}

@@ -53,6 +53,14 @@ func (r *recorder) waitReason(t *testing.T, sid string) eio.Reason {
 	}
 }
 
+// wantReason fails t unless session sid closes with reason want.
+func (r *recorder) wantReason(t *testing.T, sid string, want eio.Reason) {
+	t.Helper()
+	if got := r.waitReason(t, sid); got != want {
+		t.Fatalf("reason %q, want %q", got, want)
+	}
+}
+
 // startEIO serves an eio.Server at /engine.io/ on a reactor on 127.0.0.1:0.
 func startEIO(t *testing.T, o eio.Options) (*eio.Server, *recorder, string) {
 	t.Helper()
@@ -153,9 +161,7 @@ func TestPollingBadInput(t *testing.T) {
 		if code != http.StatusRequestEntityTooLarge {
 			t.Fatalf("status %d", code)
 		}
-		if r := rec.waitReason(t, sid); r != eio.ReasonTransportError {
-			t.Fatalf("reason %q", r)
-		}
+		rec.wantReason(t, sid, eio.ReasonTransportError)
 	})
 	t.Run("unparseable body: 400, session closed with parse error", func(t *testing.T) {
 		sid := handshake(t, base)
@@ -163,9 +169,7 @@ func TestPollingBadInput(t *testing.T) {
 		if code != 400 {
 			t.Fatalf("status %d", code)
 		}
-		if r := rec.waitReason(t, sid); r != eio.ReasonParseError {
-			t.Fatalf("reason %q", r)
-		}
+		rec.wantReason(t, sid, eio.ReasonParseError)
 		if code, _, _ := do(t, "GET", base+"?EIO=4&transport=polling&sid="+sid, ""); code != 400 {
 			t.Fatalf("GET after destroy: %d", code)
 		}
@@ -176,18 +180,11 @@ func TestPollingBadInput(t *testing.T) {
 		if code != 200 || body != "ok" {
 			t.Fatalf("%d %q", code, body)
 		}
-		if r := rec.waitReason(t, sid); r != eio.ReasonTransportError {
-			t.Fatalf("reason %q", r)
-		}
+		rec.wantReason(t, sid, eio.ReasonTransportError)
 	})
 	t.Run("overlapping GET: 400, parked GET gets close, session closed", func(t *testing.T) {
 		sid := handshake(t, base)
-		first := make(chan string, 1)
-		go func() {
-			_, body, _ := do(t, "GET", base+"?EIO=4&transport=polling&sid="+sid, "")
-			first <- body
-		}()
-		waitParked(t, srv, sid)
+		first := parkGET(t, srv, base, sid)
 		code, _, _ := do(t, "GET", base+"?EIO=4&transport=polling&sid="+sid, "")
 		if code != 400 {
 			t.Fatalf("second GET: %d", code)
@@ -195,27 +192,18 @@ func TestPollingBadInput(t *testing.T) {
 		if b := <-first; b != "1" {
 			t.Fatalf("parked GET got %q, want close packet", b)
 		}
-		if r := rec.waitReason(t, sid); r != eio.ReasonTransportError {
-			t.Fatalf("reason %q", r)
-		}
+		rec.wantReason(t, sid, eio.ReasonTransportError)
 	})
 	t.Run("client close with a parked GET: noop, then 400", func(t *testing.T) {
 		sid := handshake(t, base)
-		first := make(chan string, 1)
-		go func() {
-			_, body, _ := do(t, "GET", base+"?EIO=4&transport=polling&sid="+sid, "")
-			first <- body
-		}()
-		waitParked(t, srv, sid)
+		first := parkGET(t, srv, base, sid)
 		if code, body, _ := do(t, "POST", base+"?EIO=4&transport=polling&sid="+sid, "1"); code != 200 || body != "ok" {
 			t.Fatalf("POST close: %d %q", code, body)
 		}
 		if b := <-first; b != "6" {
 			t.Fatalf("parked GET got %q, want noop", b)
 		}
-		if r := rec.waitReason(t, sid); r != eio.ReasonTransportClose {
-			t.Fatalf("reason %q", r)
-		}
+		rec.wantReason(t, sid, eio.ReasonTransportClose)
 		if code, _, _ := do(t, "GET", base+"?EIO=4&transport=polling&sid="+sid, ""); code != 400 {
 			t.Fatalf("GET after close: %d", code)
 		}
@@ -238,6 +226,19 @@ func TestPollingBadInput(t *testing.T) {
 			t.Fatalf("echo %q", got)
 		}
 	})
+}
+
+// parkGET sends a polling GET for sid in the background and waits until
+// the session holds it parked; the channel then yields the GET's body.
+func parkGET(t *testing.T, srv *eio.Server, base, sid string) <-chan string {
+	t.Helper()
+	body := make(chan string, 1)
+	go func() {
+		_, b, _ := do(t, "GET", base+"?EIO=4&transport=polling&sid="+sid, "")
+		body <- b
+	}()
+	waitParked(t, srv, sid)
+	return body
 }
 
 // waitParked waits until the session has a GET parked (it then answers a
@@ -352,9 +353,7 @@ func TestWebSocketBadInput(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			conn, br, sid := open(t)
 			wsSend(t, conn, tc.op, tc.data)
-			if r := rec.waitReason(t, sid); r != tc.reason {
-				t.Fatalf("reason %q, want %q", r, tc.reason)
-			}
+			rec.wantReason(t, sid, tc.reason)
 			for { // the server closes the WebSocket
 				_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
 				f, err := ws.ReadFrame(br)
@@ -389,12 +388,7 @@ func TestWebSocketBadInput(t *testing.T) {
 func TestUpgrade(t *testing.T) {
 	srv, _, base := startEIO(t, eio.Options{PingInterval: time.Hour})
 	sid := handshake(t, base)
-	parked := make(chan string, 1)
-	go func() {
-		_, body, _ := do(t, "GET", base+"?EIO=4&transport=polling&sid="+sid, "")
-		parked <- body
-	}()
-	waitParked(t, srv, sid)
+	parked := parkGET(t, srv, base, sid)
 	conn, br := wsDial(t, base, "EIO=4&transport=websocket&sid="+sid)
 	wsSend(t, conn, ws.OpText, "2probe")
 	if f := wsRead(t, conn, br); string(f.Payload) != "3probe" {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/siogate/siogate/hub"
 	"github.com/siogate/siogate/hub/redisadapter"
+	"github.com/siogate/siogate/hub/siotest"
 )
 
 // BenchmarkClusterBroadcast measures room broadcasts end to end: node A
@@ -41,7 +42,7 @@ func BenchmarkClusterBroadcast(b *testing.B) {
 					for range b.N {
 						select {
 						case <-p.c.Packets:
-						case <-time.After(waitTimeout):
+						case <-time.After(siotest.WaitTimeout):
 							failed <- "a client stopped receiving"
 							return
 						}

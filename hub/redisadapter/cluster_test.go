@@ -14,6 +14,7 @@ import (
 
 	"github.com/siogate/siogate/hub"
 	"github.com/siogate/siogate/hub/redisadapter"
+	"github.com/siogate/siogate/hub/siotest"
 )
 
 // twoNodes starts two siogate servers on one Redis and key.
@@ -104,7 +105,7 @@ func TestClusterBroadcast(t *testing.T) {
 	t.Run("other namespace", func(t *testing.T) {
 		use(t, b1)
 		a.srv.Of("/chat")
-		ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+		ctx, cancel := context.WithTimeout(context.Background(), siotest.WaitTimeout)
 		defer cancel()
 		if err := adapterOf(t, b.srv, "/chat").WaitReady(ctx); err != nil {
 			t.Fatal(err)
@@ -170,17 +171,17 @@ func TestClusterFetchSocketsAndRooms(t *testing.T) {
 	// SocketsJoin / SocketsLeave across nodes, then a broadcast to the
 	// new room.
 	a.srv.In(b2.sid).SocketsJoin("joined", "j2")
-	waitFor(t, "b2 to join", func() bool {
+	siotest.WaitFor(t, "b2 to join", func() bool {
 		return slices.Contains(socketOf(t, b.srv, "/", b2.sid).Rooms(), "joined")
 	})
 	_ = a.srv.To("joined").Emit("x")
 	b2.c.ExpectEvent("x")
 	a.srv.In("joined").SocketsLeave("j2")
-	waitFor(t, "b2 to leave j2", func() bool {
+	siotest.WaitFor(t, "b2 to leave j2", func() bool {
 		return !slices.Contains(socketOf(t, b.srv, "/", b2.sid).Rooms(), "j2")
 	})
 	a.srv.Of("/").CloseRoom("r")
-	waitFor(t, "r to close on both nodes", func() bool {
+	siotest.WaitFor(t, "r to close on both nodes", func() bool {
 		return len(b.srv.Of("/").Adapter().Rooms()) == 1 && len(a.srv.Of("/").Adapter().Rooms()) == 0
 	})
 
@@ -189,7 +190,7 @@ func TestClusterFetchSocketsAndRooms(t *testing.T) {
 	if p := b2.c.Next(); p.Type != '1' {
 		t.Fatalf("b2 got %q, want DISCONNECT", p.Text)
 	}
-	waitFor(t, "b2 to be gone", func() bool { return b.srv.Of("/").Socket(b2.sid) == nil })
+	siotest.WaitFor(t, "b2 to be gone", func() bool { return b.srv.Of("/").Socket(b2.sid) == nil })
 	if a.bus.Stats().RequestsSent == 0 || b.bus.Stats().RequestsReceived == 0 {
 		t.Errorf("stats: a %+v, b %+v", a.bus.Stats(), b.bus.Stats())
 	}
@@ -218,7 +219,7 @@ func TestClusterEmitWithAck(t *testing.T) {
 		pk := p.c.ExpectEvent("q")
 		p.c.Ack("/", pk.ID, "from "+p.sid, "a second argument (dropped across nodes, as in Node)")
 	}
-	r := recv(t, res, "EmitWithAck")
+	r := siotest.Recv(t, res, "EmitWithAck")
 	if r.err != nil {
 		t.Fatalf("EmitWithAck: %v", r.err)
 	}
@@ -247,7 +248,7 @@ func TestClusterEmitWithAck(t *testing.T) {
 			p.c.Ack("/", pk.ID, "ok")
 		}
 	}
-	r = recv(t, res, "EmitWithAck")
+	r = siotest.Recv(t, res, "EmitWithAck")
 	if !errors.Is(r.err, hub.ErrAckTimeout) || len(r.ms) != 2 {
 		t.Fatalf("EmitWithAck = %d answers, %v; want 2 and ErrAckTimeout", len(r.ms), r.err)
 	}
@@ -270,7 +271,7 @@ func TestClusterServerSideEmit(t *testing.T) {
 	if err := a.srv.ServerSideEmit("hello", "from a"); err != nil {
 		t.Fatal(err)
 	}
-	if s := recv(t, got, "server-side event"); s != "from a" {
+	if s := siotest.Recv(t, got, "server-side event"); s != "from a" {
 		t.Fatalf("got %q", s)
 	}
 	replies, err := b.srv.ServerSideEmitWithAck(context.Background(), "ping", 41)
@@ -316,7 +317,7 @@ func TestAnswersRawRequests(t *testing.T) {
 		if err := rc.Publish(ctx, key+"-request#/#", req).Err(); err != nil {
 			t.Fatal(err)
 		}
-		rctx, cancel := context.WithTimeout(ctx, waitTimeout)
+		rctx, cancel := context.WithTimeout(ctx, siotest.WaitTimeout)
 		defer cancel()
 		m, err := sub.ReceiveMessage(rctx)
 		if err != nil {

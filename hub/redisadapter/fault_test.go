@@ -17,6 +17,7 @@ import (
 
 	"github.com/siogate/siogate/hub"
 	"github.com/siogate/siogate/hub/redisadapter"
+	"github.com/siogate/siogate/hub/siotest"
 )
 
 // redisProc is a redis-server the test runs on a port of its own.
@@ -58,7 +59,7 @@ func (r *redisProc) start() {
 	opt, _ := redis.ParseURL(r.url())
 	c := redis.NewClient(opt)
 	defer c.Close()
-	deadline := time.Now().Add(waitTimeout)
+	deadline := time.Now().Add(siotest.WaitTimeout)
 	for c.Ping(context.Background()).Err() != nil {
 		if time.Now().After(deadline) {
 			r.t.Fatalf("redis-server on port %s did not start", r.port)
@@ -157,7 +158,7 @@ func TestRedisOutage(t *testing.T) {
 
 	rs.kill()
 	killedAt := tk.n.Load()
-	waitFor(t, "both buses to see Redis go", func() bool { return !a.bus.Connected() && !b.bus.Connected() })
+	siotest.WaitFor(t, "both buses to see Redis go", func() bool { return !a.bus.Connected() && !b.bus.Connected() })
 
 	// Local delivery goes on, for two seconds (the reconnection attempts
 	// back off meanwhile).
@@ -191,7 +192,7 @@ func TestRedisOutage(t *testing.T) {
 		acked <- err
 	}()
 	waitTick(t, a1, tk.n.Load()+5) // answers the "q" on the way
-	if err := recv(t, acked, "EmitWithAck"); err != nil {
+	if err := siotest.Recv(t, acked, "EmitWithAck"); err != nil {
 		t.Errorf("EmitWithAck to the local sockets while Redis is down: %v", err)
 	}
 	if st := a.bus.Stats(); st.PublishFailed == 0 || st.Connected {
@@ -206,7 +207,7 @@ func TestRedisOutage(t *testing.T) {
 	if d > 5*time.Second {
 		t.Errorf("cross-node traffic took %v to resume", d)
 	}
-	waitFor(t, "both buses to reconnect", func() bool { return a.bus.Connected() && b.bus.Connected() })
+	siotest.WaitFor(t, "both buses to reconnect", func() bool { return a.bus.Connected() && b.bus.Connected() })
 	waitServers(t, a.srv, "/", 2)
 	infos, err = a.srv.In("r").FetchSockets(ctx)
 	if err != nil || len(infos) != 2 {
@@ -222,7 +223,7 @@ func TestRedisOutage(t *testing.T) {
 	if slow := time.Duration(tk.slowest.Load()); slow > 50*time.Millisecond {
 		t.Errorf("an Emit took %v: broadcasts must not wait for Redis", slow)
 	}
-	waitFor(t, "goroutines to settle", func() bool { return runtime.NumGoroutine() <= goroutines+5 })
+	siotest.WaitFor(t, "goroutines to settle", func() bool { return runtime.NumGoroutine() <= goroutines+5 })
 }
 
 // TestStartWithoutRedis starts a node while its Redis is down: local
@@ -237,14 +238,14 @@ func TestStartWithoutRedis(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = bus.Close() })
-	srv, addr := startServer(t, hub.Options{NewAdapter: bus.NewAdapter})
+	srv, addr := siotest.StartServer(t, hub.Options{NewAdapter: bus.NewAdapter})
 	n := &node{srv: srv, addr: addr, bus: bus}
 	p := join(t, n, "r")
 	_ = srv.To("r").Emit("x")
 	p.c.ExpectEvent("x")
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
-	waitFor(t, "the first connection attempt to fail", func() bool {
+	siotest.WaitFor(t, "the first connection attempt to fail", func() bool {
 		_, err := srv.To("r").FetchSockets(ctx)
 		return errors.Is(err, redisadapter.ErrUnavailable)
 	})
@@ -252,7 +253,7 @@ func TestStartWithoutRedis(t *testing.T) {
 		t.Fatalf("FetchSockets did not fail fast: %v", err)
 	}
 	rs.start()
-	waitFor(t, "the bus to come up", bus.Connected)
+	siotest.WaitFor(t, "the bus to come up", bus.Connected)
 	if err := adapterOf(t, srv, "/").WaitReady(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -282,10 +283,10 @@ func TestCloseFailsPending(t *testing.T) {
 		_, err := n.srv.To().FetchSockets(context.Background())
 		done <- err
 	}()
-	waitFor(t, "the request to be sent", func() bool { return n.bus.Stats().RequestsSent == 1 })
+	siotest.WaitFor(t, "the request to be sent", func() bool { return n.bus.Stats().RequestsSent == 1 })
 	start := time.Now()
 	_ = n.srv.Of("/").Adapter().Close()
-	if err := recv(t, done, "FetchSockets"); !errors.Is(err, redisadapter.ErrClosed) || time.Since(start) > time.Second {
+	if err := siotest.Recv(t, done, "FetchSockets"); !errors.Is(err, redisadapter.ErrClosed) || time.Since(start) > time.Second {
 		t.Fatalf("FetchSockets after Close: %v", err)
 	}
 	if _, err := n.srv.To().FetchSockets(context.Background()); !errors.Is(err, redisadapter.ErrClosed) {
@@ -420,7 +421,7 @@ func TestSilentConnection(t *testing.T) {
 
 	proxy.stall(true)
 	stalledAt := time.Now()
-	waitFor(t, "b to notice the silent connection", func() bool { return !b.bus.Connected() })
+	siotest.WaitFor(t, "b to notice the silent connection", func() bool { return !b.bus.Connected() })
 	t.Logf("noticed after %v", time.Since(stalledAt).Round(time.Millisecond))
 	if _, err := b.srv.To("r").FetchSockets(context.Background()); !errors.Is(err, redisadapter.ErrUnavailable) {
 		t.Errorf("FetchSockets on b while stalled: %v", err)
@@ -429,7 +430,7 @@ func TestSilentConnection(t *testing.T) {
 	proxy.stall(false)
 	d := waitTick(t, b1, tk.n.Load())
 	t.Logf("traffic resumed %v after the stall ended", d.Round(time.Millisecond))
-	waitFor(t, "b to reconnect", b.bus.Connected)
+	siotest.WaitFor(t, "b to reconnect", b.bus.Connected)
 	if st := b.bus.Stats(); st.Reconnects == 0 {
 		t.Errorf("stats: %+v", st)
 	}

@@ -14,7 +14,11 @@ import (
 
 	"github.com/siogate/siogate/hub"
 	"github.com/siogate/siogate/hub/redisadapter"
+	"github.com/siogate/siogate/hub/siotest"
 )
+
+// TestMain fails the run when goroutines of siogate outlive the tests.
+func TestMain(m *testing.M) { siotest.Main(m) }
 
 // redisURL is the shared test Redis: $SIOGATE_TEST_REDIS_URL or
 // redis://127.0.0.1:6379. When it does not answer the test is skipped,
@@ -77,11 +81,11 @@ func startNode(t testing.TB, o redisadapter.Options, ho hub.Options, setup func(
 		}
 	})
 	ho.NewAdapter = bus.NewAdapter
-	srv, addr := startServer(t, ho)
+	srv, addr := siotest.StartServer(t, ho)
 	if setup != nil {
 		setup(srv)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), siotest.WaitTimeout)
 	defer cancel()
 	if err := adapterOf(t, srv, "/").WaitReady(ctx); err != nil {
 		t.Fatalf("WaitReady: %v", err)
@@ -102,7 +106,7 @@ func adapterOf(t testing.TB, srv *hub.Server, nsp string) *redisadapter.Adapter 
 func waitServers(t testing.TB, srv *hub.Server, nsp string, n int) {
 	t.Helper()
 	a := adapterOf(t, srv, nsp)
-	waitFor(t, fmt.Sprintf("%d servers on %s", n, nsp), func() bool {
+	siotest.WaitFor(t, fmt.Sprintf("%d servers on %s", n, nsp), func() bool {
 		got, err := a.ServerCount(context.Background())
 		return err == nil && got == n
 	})
@@ -120,13 +124,13 @@ func socketOf(t testing.TB, srv *hub.Server, nsp, sid string) *hub.Socket {
 
 // peer is a test client with its socket on "/".
 type peer struct {
-	c   *client
+	c   *siotest.Client
 	sid string
 }
 
 func join(t testing.TB, n *node, rooms ...string) peer {
 	t.Helper()
-	c := dial(t, n.addr)
+	c := siotest.Dial(t, n.addr)
 	sid := c.Join("/", "")
 	socketOf(t, n.srv, "/", sid).Join(rooms...)
 	return peer{c, sid}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/siogate/siogate/hub"
 	"github.com/siogate/siogate/hub/redisadapter"
+	"github.com/siogate/siogate/hub/siotest"
 )
 
 // needNode skips the test (fails it under CI) when node or the npm
@@ -111,7 +112,7 @@ func startNodeServer(t *testing.T, redisURL, key string, specific bool) string {
 		return "127.0.0.1:" + p
 	case <-readDone:
 		t.Fatalf("node server exited: %s", stderr.String())
-	case <-time.After(waitTimeout):
+	case <-time.After(siotest.WaitTimeout):
 		t.Fatalf("node server did not start: %s", stderr.String())
 	}
 	return ""
@@ -120,7 +121,7 @@ func startNodeServer(t *testing.T, redisURL, key string, specific bool) string {
 // runNode runs a script of testdata to completion.
 func runNode(t *testing.T, script string, args ...string) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), siotest.WaitTimeout)
 	defer cancel()
 	out, err := exec.CommandContext(ctx, "node", append([]string{filepath.Join("testdata", script)}, args...)...).CombinedOutput()
 	if err != nil || len(out) > 0 {
@@ -132,7 +133,7 @@ var ackIDs atomic.Int64
 
 // call emits event(args...) on "/" with an ack id and returns the
 // acknowledgement's arguments.
-func call(t *testing.T, c *client, event string, args ...any) []json.RawMessage {
+func call(t *testing.T, c *siotest.Client, event string, args ...any) []json.RawMessage {
 	t.Helper()
 	c.Fatalf = t.Fatalf
 	id := ackIDs.Add(1)
@@ -203,9 +204,9 @@ func testMixedCluster(t *testing.T, specific bool) {
 	nodeAddr := startNodeServer(t, url, key, specific)
 	waitServers(t, g.srv, "/", 2)
 
-	ctl := dial(t, nodeAddr) // drives the Node server
+	ctl := siotest.Dial(t, nodeAddr) // drives the Node server
 	ctl.Join("/", "")
-	n1 := dial(t, nodeAddr)
+	n1 := siotest.Dial(t, nodeAddr)
 	n1sid := n1.Join("/", "")
 	var joined string
 	decode1(t, call(t, n1, "join", "r"), &joined)
@@ -301,8 +302,8 @@ func testMixedCluster(t *testing.T, specific bool) {
 		pg := g1.c.ExpectEvent("q")
 		g1.c.Ack("/", pg.ID, "go says hi")
 		start := time.Now()
-		ms := recv(t, res, "EmitWithAck")
-		if err := recv(t, errs, "EmitWithAck error"); err != nil {
+		ms := siotest.Recv(t, res, "EmitWithAck")
+		if err := siotest.Recv(t, errs, "EmitWithAck error"); err != nil {
 			t.Fatalf("EmitWithAck: %v", err)
 		}
 		if d := time.Since(start); d > 2*time.Second {
@@ -351,7 +352,7 @@ func testMixedCluster(t *testing.T, specific bool) {
 		if len(replies) != 1 || replies[0]["from"] != "go" || replies[0]["pong"] != float64(2) {
 			t.Fatalf("Node's serverSideEmitWithAck got %v", replies)
 		}
-		waitFor(t, "siogate to hear Node's event", func() bool {
+		siotest.WaitFor(t, "siogate to hear Node's event", func() bool {
 			heardMu.Lock()
 			defer heardMu.Unlock()
 			return slices.Equal(heard, []string{`"from node",1`})
@@ -372,11 +373,11 @@ func testMixedCluster(t *testing.T, specific bool) {
 
 	t.Run("socketsJoin both ways and allRooms", func(t *testing.T) {
 		call(t, ctl, "sockets-join", g1.sid, "nj")
-		waitFor(t, "the siogate socket to join nj", func() bool {
+		siotest.WaitFor(t, "the siogate socket to join nj", func() bool {
 			return slices.Contains(socketOf(t, g.srv, "/", g1.sid).Rooms(), "nj")
 		})
 		g.srv.In(n1sid).SocketsJoin("gj")
-		waitFor(t, "the Node socket to join gj", func() bool {
+		siotest.WaitFor(t, "the Node socket to join gj", func() bool {
 			var sockets []struct{ ID string }
 			decode1(t, call(t, ctl, "fetch", "gj"), &sockets)
 			return len(sockets) == 1 && sockets[0].ID == n1sid
@@ -415,7 +416,7 @@ func TestEmitter(t *testing.T) {
 	})
 	g1, g2 := join(t, g, "r"), join(t, g, "r")
 	chatSid := g1.c.Join("/chat", "")
-	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), siotest.WaitTimeout)
 	defer cancel()
 	if err := adapterOf(t, g.srv, "/chat").WaitReady(ctx); err != nil {
 		t.Fatal(err)
@@ -446,7 +447,7 @@ func TestEmitter(t *testing.T) {
 			t.Errorf("%s did not join joined-by-emitter", sid)
 		}
 	}
-	if s := recv(t, events, "server-side event"); s != `{"n":1}` {
+	if s := siotest.Recv(t, events, "server-side event"); s != `{"n":1}` {
 		t.Fatalf("server-side event %q", s)
 	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/siogate/siogate/hub"
 	"github.com/siogate/siogate/hub/redisadapter"
+	"github.com/siogate/siogate/hub/siotest"
 )
 
 // startStore starts a Store on the test Redis under key and closes it at
@@ -207,9 +208,9 @@ func TestStoreRecoveryAcrossNodes(t *testing.T) {
 	n2, _, conn2 := newNode()
 	waitServers(t, n1.srv, "/", 2)
 
-	c := dial(t, n1.addr)
+	c := siotest.Dial(t, n1.addr)
 	sid, pid := c.JoinSession("/", "")
-	s := recv(t, conn1, "connect")
+	s := siotest.Recv(t, conn1, "connect")
 	_ = s.Join("room")
 	s.Set("user", "ann")
 	_ = n2.srv.To("room").Emit("n", 0) // through pub/sub, offset from node 2
@@ -219,7 +220,7 @@ func TestStoreRecoveryAcrossNodes(t *testing.T) {
 		t.Fatalf("a broadcast from node 2 has no offset: %q", p.Text)
 	}
 
-	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), siotest.WaitTimeout)
 	defer cancel()
 	if err := n1.srv.Shutdown(ctx); err != nil {
 		t.Fatal(err)
@@ -233,11 +234,11 @@ func TestStoreRecoveryAcrossNodes(t *testing.T) {
 	for i := 1; i <= 20; i++ {
 		_ = n2.srv.To("room").Emit("n", i)
 	}
-	c2 := dial(t, n2.addr)
+	c2 := siotest.Dial(t, n2.addr)
 	if sid2, pid2 := c2.JoinSession("/", recoverAuth(pid, off)); sid2 != sid || pid2 != pid {
 		t.Fatalf("recovered as %s/%s, want %s/%s (%+v)", sid2, pid2, sid, pid, n2.srv.Stats().Recovery)
 	}
-	s2 := recv(t, conn2, "recovered socket")
+	s2 := siotest.Recv(t, conn2, "recovered socket")
 	if !s2.Recovered() || !slices.Contains(s2.Rooms(), "room") || s2.Get("user") != "ann" {
 		t.Fatalf("recovered %v rooms %v user %v", s2.Recovered(), s2.Rooms(), s2.Get("user"))
 	}
