@@ -3,6 +3,7 @@ package hub
 import (
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"math"
 	"slices"
 	"sync"
@@ -133,15 +134,23 @@ func (b *eventBucket) allow(now, interval, tolerance int64) bool {
 	}
 }
 
+// eventSpacing returns the event bucket's interval between events and its
+// tolerance (burst - 1 intervals), in ns; 0, 0 without an EventRate.
+func (o *Options) eventSpacing() (interval, tolerance int64) {
+	if o.EventRate <= 0 {
+		return 0, 0
+	}
+	interval = max(int64(math.Ceil(float64(time.Second)/o.EventRate)), 1)
+	return interval, int64(o.EventBurst-1) * interval
+}
+
 // allowEvent takes a token from the connection's bucket (always true
 // without an EventRate).
 func (c *client) allowEvent() bool {
-	o := &c.srv.opts
-	if o.EventRate <= 0 {
+	if c.srv.eventInterval == 0 {
 		return true
 	}
-	interval := max(int64(math.Ceil(float64(time.Second)/o.EventRate)), 1)
-	return c.events.allow(nanotime(), interval, int64(o.EventBurst-1)*interval)
+	return c.events.allow(nanotime(), c.srv.eventInterval, c.srv.eventTolerance)
 }
 
 // rateLimited applies Options.EventRatePolicy to an event over the rate.
@@ -176,12 +185,11 @@ func (s *Server) noteDecodeError(err error) {
 // mutex in every Socket: a socket always maps to the same stripe.
 type joinLocks [64]sync.Mutex
 
-func (l *joinLocks) of(id string) *sync.Mutex {
-	var h uint32 = 2166136261
-	for i := 0; i < len(id); i++ {
-		h = (h ^ uint32(id[i])) * 16777619
-	}
-	return &l[h%uint32(len(l))]
+// joinSeed seeds the hash that picks a socket's stripe.
+var joinSeed = maphash.MakeSeed()
+
+func (l *joinLocks) of(s *Socket) *sync.Mutex {
+	return &l[maphash.Comparable(joinSeed, s)%uint64(len(l))]
 }
 
 // joinLimited adds s to rooms unless that would put it in more than
@@ -194,7 +202,7 @@ func (s *Socket) joinLimited(rooms []string) error {
 		s.nsp.adapter.AddAll(s, rooms)
 		return nil
 	}
-	mu := srv.joinLocks.of(s.id)
+	mu := srv.joinLocks.of(s)
 	mu.Lock()
 	defer mu.Unlock()
 	cur := s.nsp.adapter.SocketRooms(s) // its id room first, when it has rooms

@@ -231,10 +231,15 @@ func (n *Namespace) withOffset(event string, args, atts [][]byte, sel BroadcastO
 
 func quoteOffset(off string) []byte { return sio.AppendString(nil, off) }
 
-// stampPacket gives a broadcast packet its offset (recovery on, not
-// volatile, no ack id, an EVENT): Node's SessionAwareAdapter.broadcast.
+// recordable reports whether recovery records a broadcast of p: recovery
+// on, not volatile, no ack id (Node's SessionAwareAdapter.broadcast).
+func (p *Packet) recordable(rec *RecoveryOptions, opts BroadcastOptions) bool {
+	return rec != nil && !opts.Volatile && p.ID < 0
+}
+
+// stampPacket gives a recordable broadcast packet its offset.
 func (n *Namespace) stampPacket(p *Packet, opts BroadcastOptions) {
-	if n.srv.opts.Recovery == nil || opts.Volatile || p.ID >= 0 {
+	if !p.recordable(n.srv.opts.Recovery, opts) {
 		return
 	}
 	p.stamped = true
@@ -243,12 +248,12 @@ func (n *Namespace) stampPacket(p *Packet, opts BroadcastOptions) {
 
 // replayedOffset returns the offset a broadcast carries as its last
 // argument when recovery is on ("" otherwise). Only broadcasts that are
-// stamped have one (not volatile, no ack: stampPacket's rule, which Node
-// peers follow too): this node's own are final as stamped (an unrecorded
+// stamped have one (recordable ones, the rule Node peers follow too):
+// this node's own are final as stamped (an unrecorded
 // one has none, whatever its last argument is); a packet from another node
 // has it in its last argument.
 func (p *Packet) replayedOffset(rec *RecoveryOptions, opts BroadcastOptions) string {
-	if rec == nil || opts.Volatile || p.ID >= 0 {
+	if !p.recordable(rec, opts) {
 		return ""
 	}
 	if p.stamped || len(p.Args) == 0 {

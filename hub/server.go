@@ -23,6 +23,9 @@ type Server struct {
 	exec      *poller.Executor
 	stats     counters
 	joinLocks joinLocks // MaxRoomsPerSocket checks (limits.go)
+	// The event bucket's spacing and tolerance, ns, from Options.EventRate
+	// and EventBurst (limits.go); 0: no limit.
+	eventInterval, eventTolerance int64
 
 	createMu sync.Mutex // serializes dynamic namespace creation
 	mu       sync.RWMutex
@@ -49,6 +52,7 @@ func New(o Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{opts: o, nsps: make(map[string]*Namespace)}
+	s.eventInterval, s.eventTolerance = o.eventSpacing()
 	s.wheel = poller.NewWheel(0)
 	ex, err := poller.NewExecutor(poller.ExecutorOptions{Workers: o.Workers, OnPanic: func(v any) {
 		s.opts.Logger.Error("hub: task panicked", "err", v)

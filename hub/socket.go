@@ -108,6 +108,11 @@ func (s *Socket) EmitRaw(event string, raw [][]byte, atts [][]byte) error {
 // emitRecorded sends an EVENT without ack; with recovery on it is recorded
 // and carries its offset, as Node routes such emits through the adapter.
 func (s *Socket) emitRecorded(event string, raw, atts [][]byte) error {
+	if s.nsp.srv.opts.Recovery == nil {
+		// No selection to record: building one would cost an
+		// allocation per emit.
+		return s.sendOutgoing(encodePacket(sio.Event, s.nsp.name, -1, event, raw, atts), false)
+	}
 	raw, off := s.nsp.withOffset(event, raw, atts, BroadcastOptions{Rooms: []string{s.id}})
 	return s.sendStamped(encodePacket(sio.Event, s.nsp.name, -1, event, raw, atts), false, off)
 }
