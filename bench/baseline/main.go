@@ -25,13 +25,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/http/pprof"
 	"os"
 	"os/signal"
-	"runtime"
-	"runtime/debug"
 	"syscall"
 	"time"
+
+	"github.com/siogate/siogate/internal/debugmux"
 )
 
 func main() {
@@ -50,16 +49,7 @@ func run(addr string, log *slog.Logger) error {
 
 	h := newHub(log)
 	mux := http.NewServeMux()
-	mux.HandleFunc("/debug/pprof/", pprof.Index)
-	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
-	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
-	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-	mux.HandleFunc("GET /debug/gc", func(w http.ResponseWriter, _ *http.Request) {
-		runtime.GC()
-		debug.FreeOSMemory()
-		w.Write([]byte("ok"))
-	})
+	debugmux.Register(mux)
 	mux.Handle("/", h)
 
 	ln, err := net.Listen("tcp", addr)

@@ -117,6 +117,8 @@ func main() {
 	})
 	u.OnClose(func(c *websocket.Conn, _ error) { h.remove(c) })
 
+	// The same endpoints as internal/debugmux registers for the servers of
+	// siogate's own module; this nested module cannot import it.
 	mux := http.NewServeMux()
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)

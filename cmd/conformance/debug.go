@@ -2,14 +2,12 @@ package main
 
 import (
 	"encoding/json"
-	"fmt"
 	"net/http"
-	"net/http/pprof"
 	"os"
 	"runtime"
-	"runtime/debug"
 
 	"github.com/siogate/siogate/hub"
+	"github.com/siogate/siogate/internal/debugmux"
 )
 
 // mountDebug adds the endpoints bench/cmd/siobench samples: net/http/pprof
@@ -17,16 +15,7 @@ import (
 // debug.FreeOSMemory and answers "ok", so that RSS is read settled, and GET
 // /debug/stats (debugStats as JSON).
 func mountDebug(mux *http.ServeMux, srv *hub.Server) {
-	mux.HandleFunc("/debug/pprof/", pprof.Index)
-	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
-	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
-	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-	mux.HandleFunc("GET /debug/gc", func(w http.ResponseWriter, _ *http.Request) {
-		runtime.GC()
-		debug.FreeOSMemory()
-		fmt.Fprintln(w, "ok")
-	})
+	debugmux.Register(mux)
 	mux.HandleFunc("GET /debug/stats", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(readDebugStats(srv))

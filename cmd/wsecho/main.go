@@ -13,19 +13,16 @@ package main
 import (
 	"context"
 	"flag"
-	"fmt"
 	"log"
 	"net/http"
-	"net/http/pprof"
 	"os"
 	"os/signal"
-	"runtime"
-	"runtime/debug"
 	"syscall"
 	"time"
 
 	"github.com/gobwas/ws"
 
+	"github.com/siogate/siogate/internal/debugmux"
 	"github.com/siogate/siogate/poller"
 	"github.com/siogate/siogate/wsframe"
 )
@@ -55,16 +52,7 @@ func main() {
 	flag.Parse()
 
 	mux := http.NewServeMux()
-	mux.HandleFunc("/debug/pprof/", pprof.Index)
-	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
-	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
-	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-	mux.HandleFunc("/debug/gc", func(w http.ResponseWriter, _ *http.Request) {
-		runtime.GC()
-		debug.FreeOSMemory()
-		fmt.Fprintln(w, "ok")
-	})
+	debugmux.Register(mux)
 
 	var srv *poller.Server
 	h := echo{srv: &srv}
