@@ -211,6 +211,16 @@ func (s *Server) Upgrade(r *poller.Request) (poller.Handler, error) {
 	return s.eio.Upgrade(r)
 }
 
+// Direct is the poller Direct callback for the endpoint path: polling
+// requests answered on the reactor, with no goroutine per request or per
+// parked GET. Other paths return nil (net/http serves them). Use it with
+// DirectOptions on a poller.Server of your own.
+func (s *Server) Direct(r *poller.Request) poller.DirectFunc { return s.eio.Direct(r) }
+
+// DirectOptions fills the poller options Direct relies on (the body limit
+// and deadline of polling POSTs).
+func (s *Server) DirectOptions(o *poller.Options) { s.eio.DirectOptions(o) }
+
 // ListenAndServe listens on addr and serves Socket.IO (both transports and
 // the upgrade) on the reactor; other paths get 404. Use Serve with a
 // poller.Server of your own to add HTTP routes on the same port.
@@ -252,14 +262,17 @@ func (s *Server) Serve(ln net.Listener, other http.Handler) error {
 }
 
 func (s *Server) newReactor(h http.Handler) (*poller.Server, error) {
-	return poller.New(poller.Options{
+	o := poller.Options{
 		HTTP:           h,
 		Upgrade:        s.Upgrade,
+		Direct:         s.Direct,
 		Wheel:          s.wheel,
 		MaxMessageSize: s.eio.Options().MaxPayload,
 		MaxQueuedBytes: s.eio.Options().MaxQueuedBytes,
 		Logger:         s.opts.Logger,
-	})
+	}
+	s.DirectOptions(&o)
+	return poller.New(o)
 }
 
 // Reactor returns the poller.Server started by Serve (nil before).

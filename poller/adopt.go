@@ -73,7 +73,7 @@ func (s *Server) Adopt(conn net.Conn, buffered []byte, h Handler) (*Conn, error)
 // RequestFromHTTP builds the upgrade callback's view of a request that
 // net/http parsed (for mounted endpoints that call Adopt).
 func RequestFromHTTP(r *http.Request) *Request {
-	req := &Request{Host: r.Host, Header: r.Header.Clone()}
+	req := &Request{Method: r.Method, Host: r.Host, Header: r.Header.Clone()}
 	req.setURI(r.RequestURI)
 	if addr, err := net.ResolveTCPAddr("tcp", r.RemoteAddr); err == nil {
 		req.RemoteAddr = addr

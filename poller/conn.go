@@ -36,6 +36,7 @@ const (
 	stateSniff   uint32 = iota
 	stateWS             // upgraded
 	stateHTTP           // served by net/http through an httpConn
+	stateDirect         // plain HTTP answered on the reactor (direct.go)
 	stateRefused        // answered with an HTTP error; closing after the flush
 	stateClosed
 )
@@ -70,7 +71,8 @@ type Conn struct {
 	scanned int
 	rd      wsframe.Reader
 	h       Handler
-	http    *httpConn // stateHTTP: the net/http side
+	http    *httpConn   // stateHTTP: the net/http side
+	dx      *directConn // set once the connection was answered directly
 
 	// timer is the sniff deadline, then the close-flush deadline.
 	timer Timer
@@ -116,6 +118,8 @@ func (c *Conn) onTimer() {
 	case stateWS, stateRefused:
 		// The close frame or the error response could not be flushed in time.
 		_ = c.nc.Close()
+	case stateDirect:
+		c.onDirectTimer()
 	}
 }
 
@@ -134,6 +138,11 @@ func (s *Server) onRequest(ctx context.Context, nc netpoll.Connection) error {
 		return nil
 	}
 	s.stats.bytesIn.Add(uint64(n))
+	if c.dx != nil {
+		c.directInput(b)
+		_ = r.Release()
+		return nil
+	}
 	switch c.state.Load() {
 	case stateSniff:
 		c.stash = append(c.stash, b...)
@@ -234,8 +243,14 @@ func (c *Conn) closeCallback(nc netpoll.Connection) error {
 	if backlogged {
 		c.srv.backlog.remove(c)
 	}
-	c.stash = nil
-	c.rd.Reset()
+	if prev == stateDirect {
+		c.closeDirect()
+	} else if c.dx == nil {
+		// A connection that was direct may still be read under dx.mu by a
+		// goroutine that upgraded it; its buffers go with the Conn.
+		c.stash = nil
+		c.rd.Reset()
+	}
 	if c.http != nil {
 		c.http.hangup()
 	}

@@ -19,6 +19,24 @@ type Options struct {
 	// port, through the standard net/http server. nil answers 404.
 	HTTP http.Handler
 
+	// Direct picks the plain HTTP requests the reactor answers itself, with
+	// no goroutine per connection or request: it runs on the I/O goroutine
+	// with the parsed head and returns the DirectFunc that answers, or nil
+	// to hand the connection to HTTP (net/http) from this request on.
+	// Requests with a Transfer-Encoding or an Expect header always go to
+	// net/http. nil: every plain request goes to net/http.
+	Direct func(r *Request) DirectFunc
+
+	// MaxDirectBody caps the body of a direct request (default 1 MiB). A
+	// larger Content-Length is not read: the DirectFunc gets
+	// ErrBodyTooLarge and the connection closes after its answer.
+	MaxDirectBody int
+
+	// BodyTimeout bounds the time from a direct request's head to the end
+	// of its body (default 45 s); past it the DirectFunc gets
+	// ErrBodyTimeout and the connection closes after its answer.
+	BodyTimeout time.Duration
+
 	// MaxHeaderBytes caps the request head read in the reactor (default
 	// 16 KiB). A longer head gets 431 and the connection is closed.
 	MaxHeaderBytes int
@@ -58,8 +76,8 @@ type Options struct {
 	// reads is cut here.
 	MaxHTTPBuffered int
 
-	// HTTPIdleTimeout is the keep-alive idle timeout of handed-off HTTP
-	// connections (default 60 s).
+	// HTTPIdleTimeout is the keep-alive idle timeout of handed-off and
+	// direct HTTP connections (default 60 s).
 	HTTPIdleTimeout time.Duration
 
 	// Wheel drives all deadlines. nil: the server starts its own.
@@ -90,6 +108,12 @@ func (o *Options) setDefaults() {
 	}
 	if o.MaxHTTPBuffered <= 0 {
 		o.MaxHTTPBuffered = 4 << 20
+	}
+	if o.MaxDirectBody <= 0 {
+		o.MaxDirectBody = 1 << 20
+	}
+	if o.BodyTimeout <= 0 {
+		o.BodyTimeout = 45 * time.Second
 	}
 	if o.HTTPIdleTimeout <= 0 {
 		o.HTTPIdleTimeout = 60 * time.Second

@@ -7,9 +7,13 @@ import (
 	"strings"
 )
 
-// Request is the head of a WebSocket handshake as the upgrade callback sees
-// it. It is built once per handshake and owned by the callback afterwards.
+// Request is a request head as the reactor parsed it: a WebSocket
+// handshake (Options.Upgrade) or a request answered on the reactor
+// (Options.Direct). It is built once per request and owned by the callback
+// afterwards.
 type Request struct {
+	// Method is the request method ("GET" for every WebSocket handshake).
+	Method string
 	// URI is the raw request-target, e.g. "/socket.io/?EIO=4&transport=websocket".
 	URI string
 	// Path and RawQuery split URI.
@@ -21,6 +25,9 @@ type Request struct {
 	Header http.Header
 	// RemoteAddr is the TCP peer.
 	RemoteAddr net.Addr
+	// ContentLength is the declared body length of a direct request (0 when
+	// absent).
+	ContentLength int64
 
 	query url.Values
 }

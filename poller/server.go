@@ -74,6 +74,7 @@ func New(o Options) (*Server, error) {
 	}
 	for i := range s.shards {
 		s.shards[i].m = make(map[*Conn]struct{})
+		s.shards[i].direct = make(map[*Conn]struct{})
 	}
 	s.backlog.init(s)
 	if !o.InlineWrites {
@@ -153,7 +154,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		tick := time.NewTicker(5 * time.Millisecond)
 		defer tick.Stop()
 	wait:
-		for s.Len() > 0 {
+		for s.Len() > 0 || s.closeIdleDirect() > 0 {
 			select {
 			case <-ctx.Done():
 				err = ctx.Err()
@@ -161,6 +162,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 					c.Abort(ErrServerClosed)
 					return true
 				})
+				s.rangeDirect(func(c *Conn) { c.Abort(ErrServerClosed) })
 				break wait
 			case <-tick.C:
 			}
@@ -243,6 +245,9 @@ type registryShard struct {
 	mu   sync.Mutex
 	m    map[*Conn]struct{}
 	peak shrink.Peak
+	// direct: connections in stateDirect (Shutdown closes the idle ones).
+	direct     map[*Conn]struct{}
+	directPeak shrink.Peak
 }
 
 func (s *Server) shardOf(c *Conn) *registryShard {
@@ -262,4 +267,59 @@ func (s *Server) untrack(c *Conn) {
 	sh.mu.Lock()
 	shrink.Delete(&sh.m, &sh.peak, c)
 	sh.mu.Unlock()
+}
+
+func (s *Server) trackDirect(c *Conn) {
+	sh := s.shardOf(c)
+	sh.mu.Lock()
+	sh.direct[c] = struct{}{}
+	sh.directPeak.Grew(len(sh.direct))
+	sh.mu.Unlock()
+}
+
+func (s *Server) untrackDirect(c *Conn) {
+	sh := s.shardOf(c)
+	sh.mu.Lock()
+	shrink.Delete(&sh.direct, &sh.directPeak, c)
+	sh.mu.Unlock()
+}
+
+// directLen reports the connections in stateDirect.
+func (s *Server) directLen() int {
+	n := 0
+	for i := range s.shards {
+		sh := &s.shards[i]
+		sh.mu.Lock()
+		n += len(sh.direct)
+		sh.mu.Unlock()
+	}
+	return n
+}
+
+// closeIdleDirect closes the direct connections that wait for no answer and
+// reports how many are left.
+func (s *Server) closeIdleDirect() int {
+	left := 0
+	s.rangeDirect(func(c *Conn) {
+		if !c.closeIdleDirect() {
+			left++
+		}
+	})
+	return left
+}
+
+func (s *Server) rangeDirect(fn func(c *Conn)) {
+	var buf []*Conn
+	for i := range s.shards {
+		sh := &s.shards[i]
+		sh.mu.Lock()
+		buf = buf[:0]
+		for c := range sh.direct {
+			buf = append(buf, c)
+		}
+		sh.mu.Unlock()
+		for _, c := range buf {
+			fn(c)
+		}
+	}
 }

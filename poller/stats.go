@@ -7,6 +7,8 @@ type counters struct {
 	sniffing          atomic.Int64
 	upgraded          atomic.Uint64
 	handedOff         atomic.Uint64
+	direct            atomic.Uint64
+	bodyTimeouts      atomic.Uint64
 	adopted           atomic.Uint64
 	rejected          atomic.Uint64
 	handshakeTimeouts atomic.Uint64
@@ -24,6 +26,9 @@ type Stats struct {
 	WebSockets        int    // open WebSockets
 	Upgraded          uint64 // WebSocket handshakes accepted
 	HandedOff         uint64 // connections handed to net/http
+	Direct            uint64 // requests answered on the reactor (Options.Direct)
+	DirectConns       int    // connections whose requests the reactor answers
+	BodyTimeouts      uint64 // direct request bodies not received within BodyTimeout
 	Adopted           uint64 // WebSockets moved onto the reactor by Adopt
 	Rejected          uint64 // bad heads, oversized heads, refused upgrades
 	HandshakeTimeouts uint64 // heads not complete within HandshakeTimeout
@@ -42,6 +47,9 @@ func (s *Server) Stats() Stats {
 		WebSockets:        s.Len(),
 		Upgraded:          s.stats.upgraded.Load(),
 		HandedOff:         s.stats.handedOff.Load(),
+		Direct:            s.stats.direct.Load(),
+		DirectConns:       s.directLen(),
+		BodyTimeouts:      s.stats.bodyTimeouts.Load(),
 		Adopted:           s.stats.adopted.Load(),
 		Rejected:          s.stats.rejected.Load(),
 		HandshakeTimeouts: s.stats.handshakeTimeouts.Load(),

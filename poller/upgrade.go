@@ -50,6 +50,11 @@ func (s *Server) sniffStep(c *Conn) {
 			c.refuse(ErrServerClosed, respUnavailable)
 			return
 		}
+		if s.opts.Direct != nil {
+			s.beginDirect(c)
+			c.directKick()
+			return
+		}
 		c.state.Store(stateHTTP)
 		s.stats.sniffing.Add(-1)
 		s.handoff(c)
@@ -83,7 +88,7 @@ func (c *Conn) refuse(reason error, resp []byte) {
 // upgrade runs gobwas's Upgrader over exactly the head bytes, asking the
 // Upgrade callback for the decision, and switches c to WebSocket.
 func (s *Server) upgrade(c *Conn, headLen int) {
-	req := &Request{Header: make(http.Header), RemoteAddr: c.nc.RemoteAddr()}
+	req := &Request{Method: http.MethodGet, Header: make(http.Header), RemoteAddr: c.nc.RemoteAddr()}
 	var (
 		h         Handler
 		rejection error

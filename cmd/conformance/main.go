@@ -80,7 +80,7 @@ func main() {
 	if *debugEndpoints {
 		mountDebug(mux, sioSrv)
 	}
-	srv, err := poller.New(poller.Options{
+	popts := poller.Options{
 		Wheel:          wheel,
 		MaxMessageSize: *maxPayload,
 		MaxQueuedBytes: *maxQueued,
@@ -94,7 +94,15 @@ func main() {
 			}
 			return nil, &poller.HTTPError{Status: http.StatusNotFound, Body: []byte("Not Found")}
 		},
-	})
+		Direct: func(r *poller.Request) poller.DirectFunc {
+			if fn := eioSrv.Direct(r); fn != nil {
+				return fn
+			}
+			return sioSrv.Direct(r)
+		},
+	}
+	eioSrv.DirectOptions(&popts)
+	srv, err := poller.New(popts)
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"sync/atomic"
 	"time"
 
@@ -115,14 +116,17 @@ func newGateway(cfg config, logger *slog.Logger) (*gateway, error) {
 	}
 	g.metrics.reg.MustRegister(newStatsCollector(g))
 	eo := g.srv.Engine().Options()
-	g.reactor, err = poller.New(poller.Options{
+	popts := poller.Options{
 		HTTP:           g.routes(),
 		Upgrade:        g.upgrade,
+		Direct:         g.direct,
 		Wheel:          g.srv.Wheel(),
 		MaxMessageSize: eo.MaxPayload,
 		MaxQueuedBytes: eo.MaxQueuedBytes,
 		Logger:         logger,
-	})
+	}
+	g.srv.DirectOptions(&popts)
+	g.reactor, err = poller.New(popts)
 	if err != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
@@ -161,38 +165,63 @@ func (g *gateway) index(w http.ResponseWriter, _ *http.Request) {
 		g.cfg.path, st.Clients, st.Sockets, time.Since(g.start).Round(time.Second))
 }
 
-// upgrade is the reactor's WebSocket upgrade callback: the origin policy
-// and the drain gate, then the hub.
+// refusal is the gate's answer to a Socket.IO request it stops.
+type refusal struct {
+	status int
+	ctype  string
+	body   []byte
+}
+
+// gate applies the origin policy and the drain gate (new sessions only:
+// requests with a sid go on while the gateway drains) to a Socket.IO
+// request; nil lets it through.
+func (g *gateway) gate(origin, host string, query func() url.Values) *refusal {
+	if !g.origins.allowed(origin, host) {
+		g.metrics.rejected("origin")
+		he := &eio.HandshakeError{Code: eio.CodeForbidden}
+		return &refusal{status: he.Status(), ctype: "application/json", body: he.Body()}
+	}
+	if g.draining.Load() && query().Get("sid") == "" {
+		g.metrics.rejected("draining")
+		return &refusal{status: http.StatusServiceUnavailable, ctype: "text/plain; charset=utf-8", body: []byte("Server shutting down")}
+	}
+	return nil
+}
+
+// upgrade is the reactor's WebSocket upgrade callback: the gate, then the
+// hub.
 func (g *gateway) upgrade(r *poller.Request) (poller.Handler, error) {
 	if g.srv.Handles(r.Path) {
-		if !g.origins.allowed(r.Origin(), r.Host) {
-			g.metrics.rejected("origin")
-			he := &eio.HandshakeError{Code: eio.CodeForbidden}
-			return nil, &poller.HTTPError{Status: he.Status(), ContentType: "application/json", Body: he.Body()}
-		}
-		if g.draining.Load() && r.Query().Get("sid") == "" {
-			g.metrics.rejected("draining")
-			return nil, &poller.HTTPError{Status: http.StatusServiceUnavailable, Body: []byte("Server shutting down")}
+		if rf := g.gate(r.Origin(), r.Host, r.Query); rf != nil {
+			return nil, &poller.HTTPError{Status: rf.status, ContentType: rf.ctype, Body: rf.body}
 		}
 	}
 	return g.srv.Upgrade(r)
 }
 
-// socketIOGate applies the origin policy and the drain gate to polling
-// requests before they reach the hub.
+// direct is the reactor's Direct callback: polling requests pass the gate
+// and are answered on the reactor; everything else goes to routes.
+func (g *gateway) direct(r *poller.Request) poller.DirectFunc {
+	fn := g.srv.Direct(r)
+	if fn == nil {
+		return nil
+	}
+	if rf := g.gate(r.Origin(), r.Host, r.Query); rf != nil {
+		return func(ex *poller.Exchange) {
+			ex.Respond(rf.status, http.Header{"Content-Type": {rf.ctype}}, rf.body)
+		}
+	}
+	return fn
+}
+
+// socketIOGate applies the gate to polling requests that reach net/http
+// (those the reactor hands off, e.g. with a chunked body).
 func (g *gateway) socketIOGate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !g.origins.allowed(r.Header.Get("Origin"), r.Host) {
-			g.metrics.rejected("origin")
-			he := &eio.HandshakeError{Code: eio.CodeForbidden}
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(he.Status())
-			_, _ = w.Write(he.Body())
-			return
-		}
-		if g.draining.Load() && r.URL.Query().Get("sid") == "" {
-			g.metrics.rejected("draining")
-			http.Error(w, "Server shutting down", http.StatusServiceUnavailable)
+		if rf := g.gate(r.Header.Get("Origin"), r.Host, r.URL.Query); rf != nil {
+			w.Header().Set("Content-Type", rf.ctype)
+			w.WriteHeader(rf.status)
+			_, _ = w.Write(rf.body)
 			return
 		}
 		next.ServeHTTP(w, r)

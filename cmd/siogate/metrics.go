@@ -159,6 +159,9 @@ var statDefs = []statDef{
 	{"siogate_tcp_accepted_total", "TCP connections accepted by the reactor.", nil},
 	{"siogate_reactor_rejected_total", "Requests refused by the reactor (bad or oversized heads, refused upgrades).", nil},
 	{"siogate_handshake_timeouts_total", "Connections that sent no complete request head in time.", nil},
+	{"siogate_reactor_direct_requests_total", "HTTP requests (Engine.IO polling) answered on the reactor.", nil},
+	{"siogate_reactor_handed_off_total", "Connections handed to net/http (the page, the API, metrics).", nil},
+	{"siogate_reactor_body_timeouts_total", "Polling request bodies not received within pingInterval + pingTimeout.", nil},
 	{"siogate_websocket_protocol_errors_total", "WebSockets closed for an RFC 6455 violation.", nil},
 	{"siogate_webhook_in_flight", "Webhook requests in flight.", nil},
 	{"siogate_webhook_slots", "Webhook requests allowed in flight (-webhook-concurrency).", nil},
@@ -253,6 +256,9 @@ func (c *statsCollector) Collect(ch chan<- prometheus.Metric) {
 	counter("siogate_tcp_accepted_total", ps.Accepted)
 	counter("siogate_reactor_rejected_total", ps.Rejected)
 	counter("siogate_handshake_timeouts_total", ps.HandshakeTimeouts)
+	counter("siogate_reactor_direct_requests_total", ps.Direct)
+	counter("siogate_reactor_handed_off_total", ps.HandedOff)
+	counter("siogate_reactor_body_timeouts_total", ps.BodyTimeouts)
 	counter("siogate_websocket_protocol_errors_total", ps.ProtocolErrors)
 
 	var inFlight, waiting, queuedNotes, slots int64

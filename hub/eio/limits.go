@@ -75,17 +75,13 @@ func (e *limitError) httpError() *poller.HTTPError {
 	return he
 }
 
-// write answers a polling handshake with the refusal.
-func (e *limitError) write(w http.ResponseWriter) {
-	body := e.body()
-	h := w.Header()
+// reply answers a polling handshake with the refusal.
+func (e *limitError) reply(h http.Header) pollReply {
 	h.Set("Content-Type", "application/json")
-	h.Set("Content-Length", strconv.Itoa(len(body)))
 	if ra := e.retryAfterHeader(); ra != "" {
 		h.Set("Retry-After", ra)
 	}
-	w.WriteHeader(e.status)
-	_, _ = w.Write(body)
+	return pollReply{status: e.status, header: h, body: e.body()}
 }
 
 // admission holds the state of the per-address limits. The per-address

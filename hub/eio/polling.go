@@ -2,19 +2,70 @@ package eio
 
 import (
 	"errors"
-	"io"
 	"net/http"
-	"strconv"
+	"net/url"
+	"strings"
 	"time"
+
+	"github.com/siogate/siogate/poller"
 )
 
-// pollWaiter is a parked polling GET. The session hands it the packets to
-// write (exactly once, buffered channel of one).
-type pollWaiter struct {
-	ch chan []*Outgoing
+// pollRequest is one request of the polling transport, from net/http
+// (ServeHTTP) or answered on the reactor (Direct); the same code serves
+// both.
+type pollRequest struct {
+	method string
+	uri    string // request target
+	header http.Header
+	remote string
+	// readBody returns the POST body: ErrPayloadTooLarge past MaxPayload,
+	// another error when it could not be read in time.
+	readBody func() ([]byte, error)
+	// waiter is what a GET parks as when nothing is queued.
+	waiter *pollWaiter
 }
 
-func writePayload(w http.ResponseWriter, ms []*Outgoing) error {
+// pollReply is the answer to a pollRequest. parked: no answer yet, the
+// request's waiter gets it when the session has something to send.
+type pollReply struct {
+	status int
+	header http.Header
+	body   []byte
+	parked *Session
+}
+
+// pollWaiter is a parked polling GET. The session hands it the packets to
+// write exactly once (give), never under the session lock.
+type pollWaiter struct {
+	ch  chan []*Outgoing // net/http: ServeHTTP waits on it (buffered, one)
+	ex  *poller.Exchange // reactor: answered from whichever goroutine gives
+	hdr http.Header      // the reactor answer's CORS headers
+}
+
+// give answers the parked GET with q. Packets that a reactor GET could not
+// take (its client went away that moment) go back to the queue's head.
+func (g *pollWaiter) give(s *Session, q []*Outgoing) {
+	if g.ch != nil {
+		g.ch <- q
+		return
+	}
+	r := payloadReply(g.hdr, q)
+	if !g.ex.Respond(r.status, r.header, r.body) {
+		s.requeue(q)
+	}
+}
+
+// forget unparks g if the session still holds it (its client went away).
+func (s *Session) forget(g *pollWaiter) {
+	s.mu.Lock()
+	if s.get == g {
+		s.get = nil
+	}
+	s.mu.Unlock()
+}
+
+// payloadReply is a 200 carrying packets.
+func payloadReply(h http.Header, ms []*Outgoing) pollReply {
 	n := 0
 	for i, m := range ms {
 		if i > 0 {
@@ -29,18 +80,113 @@ func writePayload(w http.ResponseWriter, ms []*Outgoing) error {
 		}
 		body = append(body, m.polling()...)
 	}
-	h := w.Header()
+	h = h.Clone()
+	if h == nil {
+		h = make(http.Header, 2)
+	}
 	h.Set("Content-Type", "text/plain; charset=UTF-8")
-	h.Set("Content-Length", strconv.Itoa(len(body)))
 	h.Set("Cache-Control", "no-store")
-	w.WriteHeader(http.StatusOK)
-	_, err := w.Write(body)
-	return err
+	return pollReply{status: http.StatusOK, header: h, body: body}
+}
+
+// errorReply is the Engine.IO error JSON.
+func errorReply(h http.Header, e *HandshakeError) pollReply {
+	h.Set("Content-Type", "application/json")
+	return pollReply{status: e.Status(), header: h, body: e.Body()}
+}
+
+// textReply is a plain-text error, as http.Error writes it.
+func textReply(h http.Header, status int, text string) pollReply {
+	h.Set("Content-Type", "text/plain; charset=utf-8")
+	h.Set("X-Content-Type-Options", "nosniff")
+	return pollReply{status: status, header: h, body: []byte(text + "\n")}
+}
+
+// servePoll answers one polling-transport request.
+func (s *Server) servePoll(r *pollRequest) pollReply {
+	h := make(http.Header, 4)
+	origin := r.header.Get("Origin")
+	if !s.originAllowed(origin) {
+		s.stats.rejected.Add(1)
+		return errorReply(h, &HandshakeError{Code: CodeForbidden})
+	}
+	s.setCORS(h, origin)
+	if r.method == http.MethodOptions {
+		h.Set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
+		if rh := r.header.Get("Access-Control-Request-Headers"); rh != "" {
+			h.Set("Access-Control-Allow-Headers", rh)
+		}
+		return pollReply{status: http.StatusNoContent, header: h}
+	}
+	_, raw, _ := strings.Cut(r.uri, "?")
+	q, _ := url.ParseQuery(raw)
+	if he := s.checkQuery(q); he != nil {
+		s.stats.rejected.Add(1)
+		return errorReply(h, he)
+	}
+	if q.Get("transport") != "polling" {
+		// A WebSocket-transport request that is not an upgrade.
+		s.stats.rejected.Add(1)
+		return errorReply(h, &HandshakeError{Code: CodeBadRequest})
+	}
+	sid := q.Get("sid")
+	if sid == "" {
+		return s.pollingHandshake(h, r)
+	}
+	ss := s.Session(sid)
+	if ss == nil {
+		s.stats.rejected.Add(1)
+		return errorReply(h, &HandshakeError{Code: CodeUnknownSID})
+	}
+	switch r.method {
+	case http.MethodGet:
+		return ss.handleGET(h, r.waiter)
+	case http.MethodPost:
+		return ss.handlePOST(h, r)
+	default:
+		return errorReply(h, &HandshakeError{Code: CodeBadRequest})
+	}
+}
+
+func (s *Server) setCORS(h http.Header, origin string) {
+	if origin == "" || len(s.opts.AllowedOrigins) == 0 {
+		return
+	}
+	h.Set("Access-Control-Allow-Origin", origin)
+	h.Add("Vary", "Origin")
+	if s.opts.AllowCredentials {
+		h.Set("Access-Control-Allow-Credentials", "true")
+	}
+}
+
+func (s *Server) pollingHandshake(h http.Header, r *pollRequest) pollReply {
+	if r.method != http.MethodGet {
+		s.stats.rejected.Add(1)
+		return errorReply(h, &HandshakeError{Code: CodeBadHandshakeMethod})
+	}
+	if s.draining.Load() {
+		return textReply(h, http.StatusServiceUnavailable, "Server shutting down")
+	}
+	req := &Request{Transport: "polling", URL: r.uri, Header: r.header.Clone(), RemoteAddr: r.remote, Time: time.Now()}
+	if le := s.admitRequest(req); le != nil {
+		return le.reply(h)
+	}
+	if s.opts.CheckRequest != nil {
+		if err := s.opts.CheckRequest(req); err != nil {
+			s.unadmit(req)
+			s.stats.rejected.Add(1)
+			return errorReply(h, &HandshakeError{Code: CodeForbidden})
+		}
+	}
+	ss := s.newSession(req, kindPolling)
+	reply := payloadReply(h, []*Outgoing{s.openPacket(ss, true)})
+	s.wheel.Reset(&ss.timer, s.opts.PingInterval)
+	return reply
 }
 
 // handleGET serves a polling GET on an existing session: answer at once with
-// whatever is queued, or park until something is.
-func (s *Session) handleGET(w http.ResponseWriter, r *http.Request) {
+// whatever is queued, or park g until something is.
+func (s *Session) handleGET(h http.Header, g *pollWaiter) pollReply {
 	s.mu.Lock()
 	switch {
 	case s.closed && s.linger != nil:
@@ -49,54 +195,31 @@ func (s *Session) handleGET(w http.ResponseWriter, r *http.Request) {
 		s.mu.Unlock()
 		s.srv.wheel.Stop(&s.timer)
 		s.srv.remove(s)
-		_ = writePayload(w, []*Outgoing{reply})
-		return
+		return payloadReply(h, []*Outgoing{reply})
 	case s.closed:
 		s.mu.Unlock()
-		writeHandshakeError(w, &HandshakeError{Code: CodeUnknownSID})
-		return
+		return errorReply(h, &HandshakeError{Code: CodeUnknownSID})
 	case s.kind == kindWebSocket:
 		s.mu.Unlock()
-		writeHandshakeError(w, &HandshakeError{Code: CodeBadRequest})
-		return
+		return errorReply(h, &HandshakeError{Code: CodeBadRequest})
 	case s.get != nil:
 		// Two GETs at once: the reference server closes the session; the
 		// parked one gets the close packet, this one 400.
 		s.mu.Unlock()
 		s.closeWith(ReasonTransportError, errors.New("eio: overlapping polling GET"), msgClose)
-		writeHandshakeError(w, &HandshakeError{Code: CodeBadRequest})
-		return
+		return errorReply(h, &HandshakeError{Code: CodeBadRequest})
 	case s.upgrading:
 		s.mu.Unlock()
-		_ = writePayload(w, []*Outgoing{msgNoop})
-		return
+		return payloadReply(h, []*Outgoing{msgNoop})
 	case len(s.queue) > 0:
 		q := s.takeQueueLocked()
 		s.mu.Unlock()
-		_ = writePayload(w, q)
-		return
+		return payloadReply(h, q)
 	}
-	g := &pollWaiter{ch: make(chan []*Outgoing, 1)}
+	g.hdr = h
 	s.get = g
 	s.mu.Unlock()
-
-	select {
-	case q := <-g.ch:
-		_ = writePayload(w, q)
-	case <-r.Context().Done():
-		s.mu.Lock()
-		if s.get == g {
-			s.get = nil
-		}
-		s.mu.Unlock()
-		// Packets handed over at the same moment go back to the queue head,
-		// so nothing is lost to a client that went away mid-poll.
-		select {
-		case q := <-g.ch:
-			s.requeue(q)
-		default:
-		}
-	}
+	return pollReply{parked: s}
 }
 
 func (s *Session) requeue(q []*Outgoing) {
@@ -117,22 +240,19 @@ func (s *Session) requeue(q []*Outgoing) {
 }
 
 // handlePOST serves a polling POST: a payload of packets from the client.
-func (s *Session) handlePOST(w http.ResponseWriter, r *http.Request) {
+func (s *Session) handlePOST(h http.Header, r *pollRequest) pollReply {
 	s.mu.Lock()
 	switch {
 	case s.closed:
 		s.mu.Unlock()
-		writeHandshakeError(w, &HandshakeError{Code: CodeUnknownSID})
-		return
+		return errorReply(h, &HandshakeError{Code: CodeUnknownSID})
 	case s.kind == kindWebSocket:
 		s.mu.Unlock()
-		writeHandshakeError(w, &HandshakeError{Code: CodeBadRequest})
-		return
+		return errorReply(h, &HandshakeError{Code: CodeBadRequest})
 	case s.posting:
 		s.mu.Unlock()
 		s.closeWith(ReasonTransportError, errors.New("eio: overlapping polling POST"), msgClose)
-		writeHandshakeError(w, &HandshakeError{Code: CodeBadRequest})
-		return
+		return errorReply(h, &HandshakeError{Code: CodeBadRequest})
 	}
 	s.posting = true
 	s.mu.Unlock()
@@ -142,54 +262,36 @@ func (s *Session) handlePOST(w http.ResponseWriter, r *http.Request) {
 		s.mu.Unlock()
 	}()
 
-	max := s.srv.opts.MaxPayload
-	if r.ContentLength > int64(max) {
+	body, err := r.readBody()
+	if err == nil && len(body) > s.srv.opts.MaxPayload {
+		err = ErrPayloadTooLarge
+	}
+	switch {
+	case errors.Is(err, ErrPayloadTooLarge):
 		s.srv.stats.payloadTooLarge.Add(1)
 		s.closeWith(ReasonTransportError, ErrPayloadTooLarge, msgClose)
-		http.Error(w, "Payload Too Large", http.StatusRequestEntityTooLarge)
-		return
-	}
-	// A body that does not arrive within a heartbeat period would cost
-	// the session anyway (its pong can only come in a later POST), so the
-	// read gets that long and no more: a client dribbling a body holds no
-	// connection and goroutine beyond it (slowloris). Where the connection
-	// has no deadlines (ErrNotSupported), the heartbeat still ends the
-	// session.
-	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(s.srv.opts.PingInterval + s.srv.opts.PingTimeout))
-	body, err := io.ReadAll(io.LimitReader(r.Body, int64(max)+1))
-	if err != nil {
+		return textReply(h, http.StatusRequestEntityTooLarge, "Payload Too Large")
+	case err != nil:
 		s.closeWith(ReasonTransportError, err, msgClose)
-		writeHandshakeError(w, &HandshakeError{Code: CodeBadRequest})
-		return
-	}
-	if len(body) > max {
-		s.srv.stats.payloadTooLarge.Add(1)
-		s.closeWith(ReasonTransportError, ErrPayloadTooLarge, msgClose)
-		http.Error(w, "Payload Too Large", http.StatusRequestEntityTooLarge)
-		return
+		return errorReply(h, &HandshakeError{Code: CodeBadRequest})
 	}
 	pkts, err := DecodePayload(body, 0)
 	if err != nil {
 		s.srv.stats.parseErrors.Add(1)
 		s.closeWith(ReasonParseError, err, msgClose)
-		writeHandshakeError(w, &HandshakeError{Code: CodeBadRequest})
-		return
+		return errorReply(h, &HandshakeError{Code: CodeBadRequest})
 	}
 	for _, p := range pkts {
 		s.onPacket(p)
 	}
-	h := w.Header()
 	h.Set("Content-Type", "text/html")
-	h.Set("Content-Length", "2")
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write([]byte("ok"))
+	return pollReply{status: http.StatusOK, header: h, body: []byte("ok")}
 }
 
-func writeHandshakeError(w http.ResponseWriter, e *HandshakeError) {
-	body := e.Body()
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Content-Length", strconv.Itoa(len(body)))
-	w.WriteHeader(e.Status())
-	_, _ = w.Write(body)
+// bodyDeadline is how long a POST body may take: one that does not arrive
+// within a heartbeat period would cost the session anyway (its pong can only
+// come in a later POST), so a client dribbling a body holds nothing beyond
+// it (slowloris).
+func (s *Server) bodyDeadline() time.Duration {
+	return s.opts.PingInterval + s.opts.PingTimeout
 }

@@ -150,8 +150,11 @@ func (s *Session) send(volatile bool, one *Outgoing, group []*Outgoing) error {
 	}
 	s.queue = append(s.queue, group...)
 	s.queued += n
-	s.releaseGetLocked()
+	g, q := s.takeGetLocked()
 	s.mu.Unlock()
+	if g != nil {
+		g.give(s, q)
+	}
 	return nil
 }
 
@@ -170,8 +173,11 @@ func (s *Session) sendControl(m *Outgoing) {
 	}
 	s.queue = append(s.queue, m)
 	s.queued += m.Size()
-	s.releaseGetLocked()
+	g, q := s.takeGetLocked()
 	s.mu.Unlock()
+	if g != nil {
+		g.give(s, q)
+	}
 }
 
 func (s *Session) sendWS(conn *poller.Conn, volatile bool, one *Outgoing, group []*Outgoing) error {
@@ -206,14 +212,15 @@ func (s *Session) sendWS(conn *poller.Conn, volatile bool, one *Outgoing, group 
 	}
 }
 
-// releaseGetLocked hands the queue to a parked GET.
-func (s *Session) releaseGetLocked() {
+// takeGetLocked unparks the parked GET, if any, with the queue; the caller
+// gives it the queue (pollWaiter.give) once s.mu is released.
+func (s *Session) takeGetLocked() (*pollWaiter, []*Outgoing) {
 	if s.get == nil || s.upgrading || len(s.queue) == 0 {
-		return
+		return nil, nil
 	}
 	g := s.get
 	s.get = nil
-	g.ch <- s.takeQueueLocked()
+	return g, s.takeQueueLocked()
 }
 
 func (s *Session) takeQueueLocked() []*Outgoing {
@@ -305,7 +312,7 @@ func (s *Session) closeWith(reason Reason, err error, getReply *Outgoing) {
 	}
 	s.srv.stats.closed(reason)
 	if g != nil {
-		g.ch <- []*Outgoing{getReply}
+		g.give(s, []*Outgoing{getReply})
 	}
 	if conn != nil {
 		code := uint16(1000)

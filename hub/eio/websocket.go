@@ -99,7 +99,7 @@ func (t *wsTransport) onProbePacket(c *poller.Conn, p Packet) {
 		s.get = nil
 		s.mu.Unlock()
 		if g != nil {
-			g.ch <- []*Outgoing{msgNoop}
+			g.give(s, []*Outgoing{msgNoop})
 		}
 	case p.Type == Upgrade:
 		if !s.upgradeTo(c) {
@@ -126,7 +126,7 @@ func (s *Session) upgradeTo(c *poller.Conn) bool {
 	s.get = nil
 	s.mu.Unlock()
 	if g != nil {
-		g.ch <- []*Outgoing{msgNoop}
+		g.give(s, []*Outgoing{msgNoop})
 	}
 	s.srv.stats.upgrades.Add(1)
 	s.drainTo(c)
@@ -161,8 +161,11 @@ func (t *wsTransport) OnClose(c *poller.Conn, reason error) {
 		if s.probe == c {
 			s.probe, s.upgrading = nil, false
 		}
-		s.releaseGetLocked()
+		g, q := s.takeGetLocked()
 		s.mu.Unlock()
+		if g != nil {
+			g.give(s, q)
+		}
 		return
 	}
 	s.transportClosed(c, reason)
