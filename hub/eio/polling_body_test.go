@@ -2,6 +2,7 @@ package eio_test
 
 import (
 	"bufio"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -17,7 +18,12 @@ import (
 // its connection closed, its session closed, while another session
 // carries on.
 func TestPollingSlowBody(t *testing.T) {
-	_, rec, base := startEIO(t, eio.Options{PingInterval: 300 * time.Millisecond, PingTimeout: 200 * time.Millisecond})
+	t.Run("direct", func(t *testing.T) { testPollingSlowBody(t, true) })
+	t.Run("net/http", func(t *testing.T) { testPollingSlowBody(t, false) })
+}
+
+func testPollingSlowBody(t *testing.T, direct bool) {
+	_, rec, base := startEIOMode(t, eio.Options{PingInterval: 300 * time.Millisecond, PingTimeout: 200 * time.Millisecond}, direct)
 	slow := handshake(t, base)
 	u, err := url.Parse(base)
 	if err != nil {
@@ -61,5 +67,58 @@ func TestPollingSlowBody(t *testing.T) {
 	// body would be read as one.
 	if n, err := conn.Read(make([]byte, 1)); err == nil {
 		t.Fatalf("connection still open after the answer (%d more bytes)", n)
+	}
+}
+
+// TestPollingParkedClientGone: a client that disconnects while its GET is
+// parked leaves no GET behind; its next GET (on a new connection) parks
+// instead of counting as a second GET at once (which would close the
+// session), and gets what was sent meanwhile.
+func TestPollingParkedClientGone(t *testing.T) {
+	t.Run("direct", func(t *testing.T) { testPollingParkedClientGone(t, true) })
+	t.Run("net/http", func(t *testing.T) { testPollingParkedClientGone(t, false) })
+}
+
+func testPollingParkedClientGone(t *testing.T, direct bool) {
+	srv, _, base := startEIOMode(t, eio.Options{}, direct)
+	sid := handshake(t, base)
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := net.Dial("tcp", u.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Write([]byte("GET " + u.Path + "?EIO=4&transport=polling&sid=" + sid + " HTTP/1.1\r\nHost: " + u.Host + "\r\n\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	waitParked(t, srv, sid)
+	_ = conn.Close()
+	s := srv.Session(sid)
+	deadline := time.Now().Add(5 * time.Second)
+	for eio.HasParkedGET(s) {
+		if time.Now().After(deadline) {
+			t.Fatal("the GET of a client that went away is still parked")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	got := make(chan string, 1)
+	go func() {
+		resp, err := http.Get(base + "?EIO=4&transport=polling&sid=" + sid)
+		if err != nil {
+			got <- err.Error()
+			return
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		got <- resp.Status + " " + string(b)
+	}()
+	waitParked(t, srv, sid)
+	if err := s.Send(eio.NewOutgoing([]byte("after"), false)); err != nil {
+		t.Fatal(err)
+	}
+	if b := <-got; b != "200 OK 4after" {
+		t.Fatalf("next GET: %q", b)
 	}
 }

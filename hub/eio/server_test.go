@@ -61,8 +61,16 @@ func (r *recorder) wantReason(t *testing.T, sid string, want eio.Reason) {
 	}
 }
 
-// startEIO serves an eio.Server at /engine.io/ on a reactor on 127.0.0.1:0.
+// startEIO serves an eio.Server at /engine.io/ on a reactor on 127.0.0.1:0,
+// polling answered on the reactor (Direct).
 func startEIO(t *testing.T, o eio.Options) (*eio.Server, *recorder, string) {
+	t.Helper()
+	return startEIOMode(t, o, true)
+}
+
+// startEIOMode is startEIO with polling answered on the reactor (direct)
+// or through net/http (ServeHTTP, as when mounted in a mux).
+func startEIOMode(t *testing.T, o eio.Options, direct bool) (*eio.Server, *recorder, string) {
 	t.Helper()
 	rec := &recorder{reasons: map[string]eio.Reason{}, closed: make(chan string, 1024)}
 	o.Path = "/engine.io/"
@@ -73,7 +81,12 @@ func startEIO(t *testing.T, o eio.Options) (*eio.Server, *recorder, string) {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/engine.io/", srv)
-	p, err := poller.New(poller.Options{HTTP: mux, Upgrade: srv.Upgrade, MaxMessageSize: 4 << 20})
+	po := poller.Options{HTTP: mux, Upgrade: srv.Upgrade, MaxMessageSize: 4 << 20}
+	if direct {
+		po.Direct = srv.Direct
+		srv.DirectOptions(&po)
+	}
+	p, err := poller.New(po)
 	if err != nil {
 		t.Fatal(err)
 	}
