@@ -43,6 +43,7 @@ type Exchange struct {
 
 	mu   sync.Mutex
 	done bool   // answered, or the connection went away first
+	sent bool   // the response is queued (or the exchange ended): the next request may go on
 	gone func() // OnGone
 }
 
@@ -63,19 +64,33 @@ func (e *Exchange) Respond(status int, header http.Header, body []byte) bool {
 	c := e.c
 	keep := e.keepAlive && e.Err == nil && !c.srv.draining.Load()
 	resp := appendResponse(make([]byte, 0, 160+len(body)), status, header, body, keep)
+	if e.Request.Method == http.MethodHead {
+		resp = resp[:len(resp)-len(body)] // the length is announced, the body not sent
+	}
 	c.srv.stats.direct.Add(1)
 	if !keep {
 		c.dx.mu.Lock()
 		c.dx.closing = true
 		c.dx.mu.Unlock()
 		c.closeWith(ErrLocalClose, resp)
+		e.markSent()
 		return true
 	}
-	if c.Send(resp) != nil {
+	// The next request is answered only once this response is queued, so
+	// that pipelined responses keep their order.
+	err := c.Send(resp)
+	e.markSent()
+	if err != nil {
 		return false
 	}
 	c.directKick()
 	return true
+}
+
+func (e *Exchange) markSent() {
+	e.mu.Lock()
+	e.sent = true
+	e.mu.Unlock()
 }
 
 // OnGone registers fn to run once if the connection closes before the
@@ -97,17 +112,19 @@ func (e *Exchange) hangup() {
 	e.mu.Lock()
 	fn := e.gone
 	already := e.done
-	e.done, e.gone = true, nil
+	e.done, e.sent, e.gone = true, true, nil
 	e.mu.Unlock()
 	if !already && fn != nil {
 		fn()
 	}
 }
 
+// answered reports whether the response is queued (or the exchange
+// ended), so the connection may go on to the next request.
 func (e *Exchange) answered() bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return e.done
+	return e.sent
 }
 
 // appendResponse builds an HTTP/1.1 response.
@@ -388,7 +405,9 @@ func (c *Conn) onDirectTimer() {
 		c.srv.stats.handshakeTimeouts.Add(1)
 		_ = c.nc.Close()
 	case phaseIdle:
-		_ = c.nc.Close()
+		// Close once the last answer is out (a large one may still be
+		// queued), within CloseTimeout.
+		c.closeWith(ErrLocalClose, nil)
 	}
 }
 
@@ -409,7 +428,8 @@ func (c *Conn) closeDirect() {
 }
 
 // closeIdleDirect closes the connection if it waits for no answer (used by
-// Shutdown); it reports whether it did.
+// Shutdown), once what is queued is written (within CloseTimeout); it
+// reports whether nothing is left to write.
 func (c *Conn) closeIdleDirect() bool {
 	d := c.dx
 	d.mu.Lock()
@@ -418,8 +438,8 @@ func (c *Conn) closeIdleDirect() bool {
 	if busy {
 		return false
 	}
-	_ = c.nc.Close()
-	return true
+	c.closeWith(ErrServerClosed, nil)
+	return c.QueuedBytes() == 0
 }
 
 func (c *Conn) isClosing() bool {

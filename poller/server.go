@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/bytedance/gopkg/util/gopool"
 	"github.com/cloudwego/netpoll"
 	"github.com/siogate/siogate/internal/shrink"
 )
@@ -26,14 +28,26 @@ const inputNodeSize = 256
 
 var configureOnce sync.Once
 
+// readWorkers bounds the goroutines that run netpoll's read callbacks:
+// max(64, 16 × GOMAXPROCS).
+func readWorkers() int32 {
+	return int32(max(64, 16*runtime.GOMAXPROCS(0)))
+}
+
 // configureNetpoll sets netpoll's process-wide tuning before the first
-// connection exists. netpoll's default Runner (a goroutine per *active*
-// connection, none per idle one) is kept on purpose: it is called from the
-// poller goroutine and must never block, which a bounded pool cannot promise.
+// connection exists. netpoll's Runner is called from the poller goroutine
+// for every connection with input; it must never block. netpoll's default,
+// an unbounded gopool, starts one goroutine per connection active at the
+// same moment, so a burst of activity sets how many goroutines the process
+// ever had (the runtime keeps a descriptor for each, for good). This
+// runner is a gopool capped at readWorkers: the call only queues the task
+// and starts a worker while fewer than the cap run, and the callbacks it
+// runs never block (poller's read path hands handlers to executors).
 func configureNetpoll() {
 	configureOnce.Do(func() {
 		netpoll.LinkBufferCap = inputNodeSize
-		_ = netpoll.Configure(netpoll.Config{BufferSize: inputNodeSize})
+		reads := gopool.NewPool("siogate-read", readWorkers(), gopool.NewConfig())
+		_ = netpoll.Configure(netpoll.Config{BufferSize: inputNodeSize, Runner: reads.CtxGo})
 		shareNetpollBarrier()
 	})
 }
