@@ -26,7 +26,9 @@ type Handler interface {
 	OnMessage(c *Conn, op ws.OpCode, payload []byte)
 	// OnClose reports why the connection ended: ErrPeerClosed,
 	// *PeerCloseError, *wsframe.CloseError, ErrSlowConsumer, ErrLocalClose,
-	// ErrServerClosed or *WriteError.
+	// ErrServerClosed or *WriteError. c is nil when the connection closed
+	// before the handler was opened (an accepted handshake whose socket
+	// went away, or an Adopt that failed).
 	OnClose(c *Conn, reason error)
 }
 

@@ -63,10 +63,8 @@ func (e *Exchange) Respond(status int, header http.Header, body []byte) bool {
 	e.mu.Unlock()
 	c := e.c
 	keep := e.keepAlive && e.Err == nil && !c.srv.draining.Load()
-	resp := appendResponse(make([]byte, 0, 160+len(body)), status, header, body, keep)
-	if e.Request.Method == http.MethodHead {
-		resp = resp[:len(resp)-len(body)] // the length is announced, the body not sent
-	}
+	head := e.Request.Method == http.MethodHead
+	resp := appendResponse(make([]byte, 0, 160+len(body)), status, header, body, keep, head)
 	c.srv.stats.direct.Add(1)
 	if !keep {
 		c.dx.mu.Lock()
@@ -127,8 +125,9 @@ func (e *Exchange) answered() bool {
 	return e.sent
 }
 
-// appendResponse builds an HTTP/1.1 response.
-func appendResponse(b []byte, status int, header http.Header, body []byte, keepAlive bool) []byte {
+// appendResponse builds an HTTP/1.1 response. The answer to a HEAD
+// announces the body's length without the body.
+func appendResponse(b []byte, status int, header http.Header, body []byte, keepAlive, head bool) []byte {
 	b = append(b, "HTTP/1.1 "...)
 	b = strconv.AppendInt(b, int64(status), 10)
 	b = append(b, ' ')
@@ -145,7 +144,9 @@ func appendResponse(b []byte, status int, header http.Header, body []byte, keepA
 			b = append(b, "\r\n"...)
 		}
 	}
-	if status != http.StatusNoContent && status != http.StatusNotModified {
+	if status == http.StatusNoContent || status == http.StatusNotModified {
+		body = nil // these carry no body (RFC 9110, 15.3.5 and 15.4.5)
+	} else {
 		b = append(b, "Content-Length: "...)
 		b = strconv.AppendInt(b, int64(len(body)), 10)
 		b = append(b, "\r\n"...)
@@ -154,6 +155,9 @@ func appendResponse(b []byte, status int, header http.Header, body []byte, keepA
 		b = append(b, "Connection: keep-alive\r\n\r\n"...)
 	} else {
 		b = append(b, "Connection: close\r\n\r\n"...)
+	}
+	if head {
+		return b
 	}
 	return append(b, body...)
 }
@@ -307,7 +311,18 @@ func (c *Conn) directRun() {
 			// connection: the reactor upgrades it as if it came first.
 			c.scanned = 0
 			c.armDirect(phaseNone, 0)
-			c.state.Store(stateSniff)
+			if s.draining.Load() {
+				d.closing = true
+				d.mu.Unlock()
+				c.closeWith(ErrServerClosed, respUnavailable)
+				return
+			}
+			// A compare-and-swap: the close callback may have run meanwhile
+			// when this goroutine answered a pipelined request.
+			if !c.state.CompareAndSwap(stateDirect, stateSniff) {
+				d.mu.Unlock()
+				return
+			}
 			s.stats.sniffing.Add(1)
 			s.untrackDirect(c)
 			s.upgrade(c, headLen)
@@ -335,7 +350,10 @@ func (c *Conn) directRun() {
 			c.armDirect(phaseNone, 0)
 			s.untrackDirect(c)
 			s.handoff(c)
-			c.state.Store(stateHTTP)
+			if !c.state.CompareAndSwap(stateDirect, stateHTTP) {
+				// Closed meanwhile: the close callback did not see c.http.
+				c.http.hangup()
+			}
 			d.mu.Unlock()
 			return
 		}

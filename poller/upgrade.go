@@ -142,7 +142,12 @@ func (s *Server) upgrade(c *Conn, headLen int) {
 	c.stash = nil
 	c.h = h
 	c.rd.MaxMessageSize = s.opts.MaxMessageSize
-	c.state.Store(stateWS)
+	if !c.state.CompareAndSwap(stateSniff, stateWS) {
+		// Closed meanwhile (possible only when another goroutine upgrades a
+		// connection that was direct): the handler never opens.
+		h.OnClose(nil, ErrPeerClosed)
+		return
+	}
 	s.stats.sniffing.Add(-1)
 	s.stats.upgraded.Add(1)
 	s.track(c)
