@@ -29,6 +29,11 @@ func (c *Conn) SendGroup(volatile bool, frames [][]byte) error {
 	return c.enqueue(volatile, nil, frames)
 }
 
+// Reply queues a short frame and writes it at once on the caller's
+// goroutine (an answer that must reach the peer before anything the
+// caller does next), where Send leaves the write to a flush goroutine.
+func (c *Conn) Reply(frame []byte) error { return c.sendControl(frame) }
+
 // QueuedBytes reports the bytes queued and not yet taken by the kernel.
 func (c *Conn) QueuedBytes() int {
 	c.mu.Lock()

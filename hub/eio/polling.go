@@ -42,17 +42,26 @@ type pollWaiter struct {
 	hdr http.Header      // the reactor answer's CORS headers
 }
 
-// give answers the parked GET with q. Packets that a reactor GET could not
+// give answers the parked GET with q, or with 400 when q is nil (the
+// session moved to the WebSocket). Packets that a reactor GET could not
 // take (its client went away that moment) go back to the queue's head.
 func (g *pollWaiter) give(s *Session, q []*Outgoing) {
 	if g.ch != nil {
 		g.ch <- q
 		return
 	}
-	r := payloadReply(g.hdr, q)
-	if !g.ex.Respond(r.status, r.header, r.body) {
+	r := g.reply(q)
+	if !g.ex.Respond(r.status, r.header, r.body) && q != nil {
 		s.requeue(q)
 	}
+}
+
+// reply is the answer that give(q) stands for.
+func (g *pollWaiter) reply(q []*Outgoing) pollReply {
+	if q == nil {
+		return errorReply(g.hdr.Clone(), &HandshakeError{Code: CodeBadRequest})
+	}
+	return payloadReply(g.hdr, q)
 }
 
 // forget unparks g if the session still holds it (its client went away).
@@ -134,6 +143,9 @@ func (s *Server) servePoll(r *pollRequest) pollReply {
 		return s.pollingHandshake(h, r)
 	}
 	ss := s.Session(sid)
+	if ss != nil && ss.timedOut() {
+		ss = nil
+	}
 	if ss == nil {
 		s.stats.rejected.Add(1)
 		return errorReply(h, &HandshakeError{Code: CodeUnknownSID})
@@ -180,7 +192,7 @@ func (s *Server) pollingHandshake(h http.Header, r *pollRequest) pollReply {
 	}
 	ss := s.newSession(req, kindPolling)
 	reply := payloadReply(h, []*Outgoing{s.openPacket(ss, true)})
-	s.wheel.Reset(&ss.timer, s.opts.PingInterval)
+	ss.armPing()
 	return reply
 }
 
@@ -208,18 +220,41 @@ func (s *Session) handleGET(h http.Header, g *pollWaiter) pollReply {
 		s.mu.Unlock()
 		s.closeWith(ReasonTransportError, errors.New("eio: overlapping polling GET"), msgClose)
 		return errorReply(h, &HandshakeError{Code: CodeBadRequest})
-	case s.upgrading:
-		s.mu.Unlock()
-		return payloadReply(h, []*Outgoing{msgNoop})
-	case len(s.queue) > 0:
+	case len(s.queue) > 0 && !s.upgrading:
 		q := s.takeQueueLocked()
 		s.mu.Unlock()
 		return payloadReply(h, q)
 	}
 	g.hdr = h
 	s.get = g
+	upgrading := s.upgrading
 	s.mu.Unlock()
+	if upgrading {
+		// During an upgrade a GET gets the noop within upgradeCheck, as
+		// with the reference server (which checks every 100 ms); if the
+		// upgrade packet comes first (it may be in flight on the
+		// WebSocket: the client sent it before this GET), 400, as any GET
+		// after the upgrade. This path is rare, so a runtime timer is fine.
+		time.AfterFunc(upgradeCheck, func() { s.noopIfUpgrading(g) })
+	}
 	return pollReply{parked: s}
+}
+
+// upgradeCheck is how long a GET that arrives during an upgrade waits for
+// the upgrade packet before it gets the noop.
+const upgradeCheck = 100 * time.Millisecond
+
+// noopIfUpgrading answers g with the noop if it is still parked and the
+// session still upgrading.
+func (s *Session) noopIfUpgrading(g *pollWaiter) {
+	s.mu.Lock()
+	if s.get != g || !s.upgrading {
+		s.mu.Unlock()
+		return
+	}
+	s.get = nil
+	s.mu.Unlock()
+	g.give(s, []*Outgoing{msgNoop})
 }
 
 func (s *Session) requeue(q []*Outgoing) {
@@ -294,4 +329,16 @@ func (s *Session) handlePOST(h http.Header, r *pollRequest) pollReply {
 // it (slowloris).
 func (s *Server) bodyDeadline() time.Duration {
 	return s.opts.PingInterval + s.opts.PingTimeout
+}
+
+// timedOut closes the session with ReasonPingTimeout if its pong is overdue
+// and reports whether it did (or the session had already timed out).
+func (s *Session) timedOut() bool {
+	s.mu.Lock()
+	overdue := s.pongOverdueLocked()
+	s.mu.Unlock()
+	if overdue {
+		s.closeWith(ReasonPingTimeout, nil, msgClose)
+	}
+	return overdue
 }

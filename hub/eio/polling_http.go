@@ -43,14 +43,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (s *Server) waitParked(ss *Session, g *pollWaiter, r *http.Request) pollReply {
 	select {
 	case q := <-g.ch:
-		return payloadReply(g.hdr, q)
+		return g.reply(q)
 	case <-r.Context().Done():
 		ss.forget(g)
 		// Packets handed over at the same moment go back to the queue head,
 		// so nothing is lost to a client that went away mid-poll.
 		select {
 		case q := <-g.ch:
-			ss.requeue(q)
+			if q != nil {
+				ss.requeue(q)
+			}
 		default:
 		}
 		return pollReply{}

@@ -3,6 +3,8 @@ package eio
 import (
 	"errors"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/siogate/siogate/poller"
 )
@@ -36,6 +38,11 @@ func (k transportKind) String() string {
 	return "polling"
 }
 
+// clientCloseLinger is how long a polling session closed by its client's
+// close packet stays known, so that a GET sent together with the close and
+// arriving after it gets the noop instead of "Session ID unknown".
+const clientCloseLinger = time.Second
+
 // Session is one Engine.IO connection: a sid that lives across the polling
 // -> WebSocket upgrade. Its methods are safe for concurrent use.
 //
@@ -47,6 +54,9 @@ type Session struct {
 	req   *Request
 	h     Handler
 	timer poller.Timer // heartbeat: ping interval, then ping timeout
+	// pingDue is when the next ping is due (monoNow), set with the timer:
+	// the wheel fires at that moment or a tick later.
+	pingDue atomic.Int64
 
 	uncounted bool // guarded by the registry shard lock
 
@@ -55,12 +65,13 @@ type Session struct {
 	ws           *poller.Conn // the WebSocket once kind == kindWebSocket
 	draining     bool         // queued packets are being moved to ws; new sends queue behind them
 	probe        *poller.Conn // WebSocket being probed for an upgrade
-	upgrading    bool         // probe answered: parked GETs get noop
+	upgrading    bool         // probe answered: a GET parked before got noop, a GET now waits for the upgrade
 	queue        []*Outgoing  // polling (or pre-upgrade) queue
 	queued       int
 	get          *pollWaiter // parked polling GET
 	posting      bool        // a polling POST is being handled
 	awaitingPong bool
+	pongBy       int64     // while awaitingPong: the deadline, in wheel-independent monotonic nanoseconds
 	linger       *Outgoing // closed polling session: what the next GET gets
 	closed       bool
 	reason       Reason
@@ -245,7 +256,7 @@ func (s *Session) onPacket(p Packet) {
 		s.mu.Lock()
 		if s.awaitingPong && !s.closed {
 			s.awaitingPong = false
-			s.srv.wheel.Reset(&s.timer, s.srv.opts.PingInterval)
+			s.armPing()
 		}
 		s.mu.Unlock()
 	case Close:
@@ -275,6 +286,7 @@ func (s *Session) onHeartbeat() {
 		return
 	}
 	s.awaitingPong = true
+	s.pongBy = s.pingDue.Load() + int64(s.srv.opts.PingTimeout)
 	s.srv.wheel.Reset(&s.timer, s.srv.opts.PingTimeout)
 	s.mu.Unlock()
 	s.sendControl(msgPing)
@@ -294,17 +306,23 @@ func (s *Session) closeWith(reason Reason, err error, getReply *Outgoing) {
 	s.queue, s.queued = nil, 0
 	// A polling client that has no GET parked learns of a server-side close
 	// from its next GET, as with the reference server; the session lingers
-	// for it. A client that sent the close packet itself polls no more, so
-	// its session goes at once (the reference server forgets it too): under
-	// churn, lingering would hold every closed session for a heartbeat.
-	linger := g == nil && conn == nil && reason != ReasonPingTimeout && reason != ReasonParseError && reason != ReasonTransportClose
+	// for it, a heartbeat period at most. A client that sent the close
+	// packet itself polls no more, except for a GET it sent at the same
+	// moment that arrives after the close (the official suite does exactly
+	// that): its session lingers for clientCloseLinger only, since under
+	// churn a longer linger would hold every closed session.
+	linger := g == nil && conn == nil && reason != ReasonPingTimeout && reason != ReasonParseError
+	lingerFor := s.srv.opts.PingInterval + s.srv.opts.PingTimeout
+	if reason == ReasonTransportClose {
+		lingerFor = min(lingerFor, clientCloseLinger)
+	}
 	if linger {
 		s.linger = getReply
 	}
 	s.mu.Unlock()
 
 	if linger {
-		s.srv.wheel.Reset(&s.timer, s.srv.opts.PingInterval+s.srv.opts.PingTimeout)
+		s.srv.wheel.Reset(&s.timer, lingerFor)
 		s.srv.countClosed(s)
 	} else {
 		s.srv.wheel.Stop(&s.timer)
@@ -343,3 +361,23 @@ func (s *Session) transportClosed(c *poller.Conn, why error) {
 	}
 	s.closeWith(ReasonTransportError, why, msgClose)
 }
+
+// armPing schedules the next ping one PingInterval from now.
+func (s *Session) armPing() {
+	s.pingDue.Store(monoNow() + int64(s.srv.opts.PingInterval))
+	s.srv.wheel.Reset(&s.timer, s.srv.opts.PingInterval)
+}
+
+// pongOverdue reports whether the ping timeout has passed although the
+// wheel has not fired yet (it fires at the deadline or up to a tick after).
+// A polling request that arrives in that gap finds the session timed out,
+// as the reference server's event loop would: it runs due timers before
+// I/O. Called with s.mu held.
+func (s *Session) pongOverdueLocked() bool {
+	return s.awaitingPong && !s.closed && monoNow() >= s.pongBy
+}
+
+var monoStart = time.Now()
+
+// monoNow is a monotonic clock reading in nanoseconds.
+func monoNow() int64 { return int64(time.Since(monoStart)) }

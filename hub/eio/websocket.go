@@ -28,7 +28,7 @@ func (t *wsTransport) OnOpen(c *poller.Conn) {
 		s.ws = c
 		s.mu.Unlock()
 		s.drainTo(c)
-		srv.wheel.Reset(&s.timer, srv.opts.PingInterval)
+		s.armPing()
 		return
 	}
 	s.mu.Lock()
@@ -92,7 +92,9 @@ func (t *wsTransport) onProbePacket(c *poller.Conn, p Packet) {
 	s := t.sess
 	switch {
 	case IsProbePing(p):
-		_ = c.Send(msgProbePong.frame())
+		// Written at once, not behind: the client may act on the upgrade
+		// (a GET that must see it) before a flush goroutine would run.
+		_ = c.Reply(msgProbePong.frame())
 		s.mu.Lock()
 		s.upgrading = true
 		g := s.get
@@ -126,7 +128,9 @@ func (s *Session) upgradeTo(c *poller.Conn) bool {
 	s.get = nil
 	s.mu.Unlock()
 	if g != nil {
-		g.give(s, []*Outgoing{msgNoop})
+		// A GET that raced the upgrade packet: the session is on the
+		// WebSocket now.
+		g.give(s, nil)
 	}
 	s.srv.stats.upgrades.Add(1)
 	s.drainTo(c)
