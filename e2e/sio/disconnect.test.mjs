@@ -2,7 +2,7 @@
 // and a lost transport (the client reconnects by itself).
 import { describe } from "node:test";
 import assert from "node:assert/strict";
-import { TRANSPORTS, assertGone, call, connect, connectMultiplexed, it, once, sleep, waitConnected } from "./lib.mjs";
+import { TRANSPORTS, assertGone, call, connect, connectMultiplexed, it, once, sleep, upgraded, waitConnected } from "./lib.mjs";
 
 // Fast reconnection so a test does not wait the default 1-5 s.
 const RECONNECT = { reconnection: true, reconnectionDelay: 100, reconnectionDelayMax: 200, randomizationFactor: 0 };
@@ -54,6 +54,11 @@ describe("disconnect", { concurrency: true }, () => {
         it(`${how}: the client reconnects by itself and works again`, async (t) => {
           const socket = await connect(t, "/", { ...transport, ...RECONNECT, auth: { again: true } });
           const probe = await connect(t, "/", transport);
+          if (name === "upgrade") {
+            // engine.io-client ignores transport.close() while polling is
+            // paused for the upgrade: kill the transport once it has moved.
+            await upgraded(socket);
+          }
           const oldSid = socket.id;
           const oldEngine = socket.io.engine;
           const disconnected = once(socket, "disconnect");

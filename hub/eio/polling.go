@@ -230,19 +230,21 @@ func (s *Session) handleGET(h http.Header, g *pollWaiter) pollReply {
 	upgrading := s.upgrading
 	s.mu.Unlock()
 	if upgrading {
-		// During an upgrade a GET gets the noop within upgradeCheck, as
-		// with the reference server (which checks every 100 ms); if the
-		// upgrade packet comes first (it may be in flight on the
-		// WebSocket: the client sent it before this GET), 400, as any GET
-		// after the upgrade. This path is rare, so a runtime timer is fine.
+		// During an upgrade a GET gets the noop after upgradeCheck (the
+		// reference server checks every 100 ms); if the upgrade packet
+		// comes first (it may be in flight on the WebSocket: the client
+		// sent it before this GET), 400, as any GET after the upgrade.
+		// This path is rare, so a runtime timer is fine.
 		time.AfterFunc(upgradeCheck, func() { s.noopIfUpgrading(g) })
 	}
 	return pollReply{parked: s}
 }
 
 // upgradeCheck is how long a GET that arrives during an upgrade waits for
-// the upgrade packet before it gets the noop.
-const upgradeCheck = 100 * time.Millisecond
+// the upgrade packet before it gets the noop: long enough for a packet
+// already sent on the WebSocket to be read, short enough not to hold up a
+// client that is pausing its polling to complete the upgrade.
+const upgradeCheck = 10 * time.Millisecond
 
 // noopIfUpgrading answers g with the noop if it is still parked and the
 // session still upgrading.
