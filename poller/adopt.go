@@ -58,7 +58,7 @@ func (s *Server) Adopt(conn net.Conn, buffered []byte, h Handler) (*Conn, error)
 	s.stats.accepted.Add(1)
 	s.stats.upgraded.Add(1)
 	s.stats.adopted.Add(1)
-	s.track(c)
+	s.track(setWS, c)
 	h.OnOpen(c)
 	if len(buffered) > 0 {
 		c.readFrames(buffered)

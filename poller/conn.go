@@ -154,17 +154,27 @@ func (s *Server) onRequest(ctx context.Context, nc netpoll.Connection) error {
 		c.readFrames(b)
 		_ = r.Release()
 	case stateHTTP:
-		ok := c.http.feed(b, s.opts.MaxHTTPBuffered)
+		c.feedHTTP(b)
 		_ = r.Release()
-		if !ok {
-			s.stats.rejected.Add(1)
-			c.Abort(errHTTPOverflow)
-		}
 	default:
 		// Closing or handed off: drop what arrives.
 		_ = r.Release()
 	}
 	return nil
+}
+
+// feedHTTP hands bytes read for a handed-off connection to net/http.
+func (c *Conn) feedHTTP(b []byte) {
+	if !c.http.feed(b, c.srv.opts.MaxHTTPBuffered) {
+		c.overflowHTTP()
+	}
+}
+
+// overflowHTTP cuts a plain HTTP connection whose unread input passed
+// MaxHTTPBuffered.
+func (c *Conn) overflowHTTP() {
+	c.srv.stats.rejected.Add(1)
+	c.Abort(errHTTPOverflow)
 }
 
 // readFrames parses WebSocket frames from the bytes just read, joined to any
@@ -197,7 +207,7 @@ func (c *Conn) readFrames(b []byte) {
 		case wsframe.KindMessage:
 			c.h.OnMessage(c, ev.Op, ev.Payload)
 		case wsframe.KindPing:
-			_ = c.sendControl(wsframe.AppendFrame(nil, ws.OpPong, ev.Payload))
+			_ = c.Reply(wsframe.AppendFrame(nil, ws.OpPong, ev.Payload))
 		case wsframe.KindClose:
 			var reply []byte
 			if ev.Code == ws.StatusNoStatusRcvd {
@@ -257,7 +267,7 @@ func (c *Conn) closeCallback(nc netpoll.Connection) error {
 		c.http.hangup()
 	}
 	if prev == stateWS {
-		c.srv.untrack(c)
+		c.srv.untrack(setWS, c)
 		if c.h != nil {
 			c.h.OnClose(c, reason)
 		}

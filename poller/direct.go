@@ -39,6 +39,7 @@ type Exchange struct {
 	Err error
 
 	c         *Conn
+	fn        DirectFunc
 	keepAlive bool
 
 	mu   sync.Mutex
@@ -65,23 +66,24 @@ func (e *Exchange) Respond(status int, header http.Header, body []byte) bool {
 	keep := e.keepAlive && e.Err == nil && !c.srv.draining.Load()
 	head := e.Request.Method == http.MethodHead
 	resp := appendResponse(make([]byte, 0, 160+len(body)), status, header, body, keep, head)
-	c.srv.stats.direct.Add(1)
-	if !keep {
-		c.dx.mu.Lock()
-		c.dx.closing = true
-		c.dx.mu.Unlock()
-		c.closeWith(ErrLocalClose, resp)
-		e.markSent()
-		return true
-	}
 	// The next request is answered only once this response is queued, so
-	// that pipelined responses keep their order.
-	err := c.Send(resp)
+	// that pipelined responses keep their order; after a closing answer
+	// the connection is closing (Conn.closing) before it counts as sent,
+	// so nothing pipelined behind it is answered.
+	var err error
+	if keep {
+		err = c.Send(resp)
+	} else {
+		c.closeWith(ErrLocalClose, resp)
+	}
 	e.markSent()
 	if err != nil {
 		return false
 	}
-	c.directKick()
+	c.srv.stats.direct.Add(1)
+	if keep {
+		c.directKick()
+	}
 	return true
 }
 
@@ -170,10 +172,8 @@ type directConn struct {
 	mu      sync.Mutex
 	cur     *Exchange // handed to its DirectFunc, maybe not answered yet
 	pend    *Exchange // head read, waiting for its body
-	fn      DirectFunc
-	phase   uint8 // what the connection's timer is armed for
-	timeout bool  // the body deadline passed
-	closing bool  // the last response asked to close
+	phase   uint8     // what the connection's timer is armed for
+	timeout bool      // the body deadline passed
 	work    atomic.Int32
 }
 
@@ -190,7 +190,7 @@ func (s *Server) beginDirect(c *Conn) {
 	c.dx = &directConn{}
 	c.state.Store(stateDirect)
 	s.stats.sniffing.Add(-1)
-	s.trackDirect(c)
+	s.track(setDirect, c)
 }
 
 // directInput takes the bytes read for a connection that was ever direct.
@@ -207,12 +207,8 @@ func (c *Conn) directInput(b []byte) {
 		d.mu.Unlock()
 		return
 	case stateHTTP:
-		ok := c.http.feed(b, c.srv.opts.MaxHTTPBuffered)
+		c.feedHTTP(b)
 		d.mu.Unlock()
-		if !ok {
-			c.srv.stats.rejected.Add(1)
-			c.Abort(errHTTPOverflow)
-		}
 		return
 	default:
 		d.mu.Unlock()
@@ -220,8 +216,7 @@ func (c *Conn) directInput(b []byte) {
 	}
 	if len(c.stash)+len(b) > c.srv.opts.MaxHTTPBuffered {
 		d.mu.Unlock()
-		c.srv.stats.rejected.Add(1)
-		c.Abort(errHTTPOverflow)
+		c.overflowHTTP()
 		return
 	}
 	c.stash = append(c.stash, b...)
@@ -251,7 +246,7 @@ func (c *Conn) directRun() {
 	s, d := c.srv, c.dx
 	for {
 		d.mu.Lock()
-		if c.state.Load() != stateDirect || d.closing || c.isClosing() {
+		if c.state.Load() != stateDirect || c.isClosing() {
 			d.mu.Unlock()
 			return
 		}
@@ -278,9 +273,8 @@ func (c *Conn) directRun() {
 			}
 			d.pend, d.cur, d.timeout = nil, ex, false
 			c.armDirect(phaseNone, 0)
-			fn := d.fn
 			d.mu.Unlock()
-			fn(ex)
+			ex.fn(ex)
 			continue
 		}
 		if len(c.stash) == 0 {
@@ -295,28 +289,21 @@ func (c *Conn) directRun() {
 			c.armDirect(phaseHead, s.opts.HandshakeTimeout)
 			d.mu.Unlock()
 			return
-		case sniffBad, sniffTooLarge:
-			resp, why := respBadRequest, errBadRequest
-			if res == sniffTooLarge {
-				resp, why = respHeadTooLarge, errHeadTooLarge
-			}
-			d.closing = true
-			c.armDirect(phaseNone, 0)
-			d.mu.Unlock()
-			s.stats.rejected.Add(1)
-			c.closeWith(why, resp)
+		case sniffBad:
+			c.directRefuseLocked(errBadRequest, respBadRequest)
+			return
+		case sniffTooLarge:
+			c.directRefuseLocked(errHeadTooLarge, respHeadTooLarge)
 			return
 		case sniffUpgrade:
 			// A WebSocket handshake after direct requests on the same
 			// connection: the reactor upgrades it as if it came first.
 			c.scanned = 0
-			c.armDirect(phaseNone, 0)
 			if s.draining.Load() {
-				d.closing = true
-				d.mu.Unlock()
-				c.closeWith(ErrServerClosed, respUnavailable)
+				c.directRefuseLocked(ErrServerClosed, respUnavailable)
 				return
 			}
+			c.armDirect(phaseNone, 0)
 			// A compare-and-swap: the close callback may have run meanwhile
 			// when this goroutine answered a pipelined request.
 			if !c.state.CompareAndSwap(stateDirect, stateSniff) {
@@ -324,7 +311,7 @@ func (c *Conn) directRun() {
 				return
 			}
 			s.stats.sniffing.Add(1)
-			s.untrackDirect(c)
+			s.untrack(setDirect, c)
 			s.upgrade(c, headLen)
 			d.mu.Unlock()
 			return
@@ -334,11 +321,7 @@ func (c *Conn) directRun() {
 		req := &Request{RemoteAddr: c.RemoteAddr()}
 		info, err := parseHead(c.stash[:headLen], req)
 		if err != nil {
-			d.closing = true
-			c.armDirect(phaseNone, 0)
-			d.mu.Unlock()
-			s.stats.rejected.Add(1)
-			c.closeWith(err, respBadRequest)
+			c.directRefuseLocked(err, respBadRequest)
 			return
 		}
 		var fn DirectFunc
@@ -348,7 +331,7 @@ func (c *Conn) directRun() {
 		if fn == nil {
 			// net/http serves this request and every later one.
 			c.armDirect(phaseNone, 0)
-			s.untrackDirect(c)
+			s.untrack(setDirect, c)
 			s.handoff(c)
 			if !c.state.CompareAndSwap(stateDirect, stateHTTP) {
 				// Closed meanwhile: the close callback did not see c.http.
@@ -358,8 +341,7 @@ func (c *Conn) directRun() {
 			return
 		}
 		c.consume(headLen)
-		ex := &Exchange{Request: req, c: c, keepAlive: info.keepAlive}
-		d.fn = fn
+		ex := &Exchange{Request: req, c: c, fn: fn, keepAlive: info.keepAlive}
 		if req.ContentLength > int64(s.opts.MaxDirectBody) {
 			// The body is never read: answer, then close.
 			ex.Err = ErrBodyTooLarge
@@ -372,6 +354,18 @@ func (c *Conn) directRun() {
 		d.pend = ex
 		d.mu.Unlock()
 	}
+}
+
+// directRefuseLocked answers a request the reactor will not serve with an
+// HTTP error and closes the connection once it is written. Called with
+// dx.mu held; it releases it.
+func (c *Conn) directRefuseLocked(why error, resp []byte) {
+	c.armDirect(phaseNone, 0)
+	c.dx.mu.Unlock()
+	if why != ErrServerClosed {
+		c.srv.stats.rejected.Add(1)
+	}
+	c.closeWith(why, resp)
 }
 
 // consume drops n bytes from the head of the stash.
@@ -439,7 +433,7 @@ func (c *Conn) closeDirect() {
 	d.cur, d.pend = nil, nil
 	c.stash = nil
 	d.mu.Unlock()
-	c.srv.untrackDirect(c)
+	c.srv.untrack(setDirect, c)
 	if cur != nil {
 		cur.hangup()
 	}

@@ -47,7 +47,8 @@ func parseHead(head []byte, req *Request) (headInfo, error) {
 			return info, errBadHeader
 		}
 		key := http.CanonicalHeaderKey(string(line[:colon]))
-		value := string(bytes.TrimSpace(line[colon+1:]))
+		raw := bytes.TrimSpace(line[colon+1:])
+		value := string(raw)
 		switch key {
 		case "Host":
 			req.Host = value
@@ -60,7 +61,7 @@ func parseHead(head []byte, req *Request) (headInfo, error) {
 		case "Transfer-Encoding", "Expect":
 			info.handOff = true
 		case "Connection":
-			if hasToken(value, "close") {
+			if hasToken(raw, "close") {
 				info.keepAlive = false
 			}
 		}
@@ -77,21 +78,10 @@ func validToken(b []byte) bool {
 	for _, c := range b {
 		switch {
 		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
-		case bytes.IndexByte([]byte("!#$%&'*+-.^_`|~"), c) >= 0:
+		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
 		default:
 			return false
 		}
 	}
 	return true
-}
-
-// hasToken reports whether the comma-separated list v holds tok
-// (case-insensitive).
-func hasToken(v, tok string) bool {
-	for part := range strings.SplitSeq(v, ",") {
-		if strings.EqualFold(strings.TrimSpace(part), tok) {
-			return true
-		}
-	}
-	return false
 }

@@ -794,7 +794,7 @@ func TestDirectShutdownKeepsQueuedAnswer(t *testing.T) {
 	<-answered
 	waitFor(t, 2*time.Second, "a queued answer", func() bool {
 		n := 0
-		srv.rangeDirect(func(dc *Conn) { n += dc.QueuedBytes() })
+		srv.each(setDirect, func(dc *Conn) bool { n += dc.QueuedBytes(); return true })
 		return n > 0
 	})
 	shut := make(chan error, 1)

@@ -87,8 +87,9 @@ func New(o Options) (*Server, error) {
 		s.wheel, s.ownWheel = NewWheel(0), true
 	}
 	for i := range s.shards {
-		s.shards[i].m = make(map[*Conn]struct{})
-		s.shards[i].direct = make(map[*Conn]struct{})
+		for set := range s.shards[i].sets {
+			s.shards[i].sets[set].m = make(map[*Conn]struct{})
+		}
 	}
 	s.backlog.init(s)
 	if !o.InlineWrites {
@@ -172,11 +173,12 @@ func (s *Server) Shutdown(ctx context.Context) error {
 			select {
 			case <-ctx.Done():
 				err = ctx.Err()
-				s.Range(func(c *Conn) bool {
-					c.Abort(ErrServerClosed)
-					return true
-				})
-				s.rangeDirect(func(c *Conn) { c.Abort(ErrServerClosed) })
+				for set := range numSets {
+					s.each(set, func(c *Conn) bool {
+						c.Abort(ErrServerClosed)
+						return true
+					})
+				}
 				break wait
 			case <-tick.C:
 			}
@@ -222,26 +224,75 @@ func (s *Server) onPrepare(nc netpoll.Connection) context.Context {
 }
 
 // Len reports the number of open WebSockets.
-func (s *Server) Len() int {
+func (s *Server) Len() int { return s.count(setWS) }
+
+// Range calls fn for a snapshot of the open WebSockets until fn returns
+// false. fn runs without any server lock held, so it may write or close.
+func (s *Server) Range(fn func(c *Conn) bool) { s.each(setWS, fn) }
+
+const registryShards = 64
+
+// The connection sets of the registry.
+const (
+	setWS     = iota // open WebSockets (Len, Range)
+	setDirect        // connections in stateDirect (Shutdown closes the idle ones)
+	numSets
+)
+
+// connSet is one set of connections in a registry shard; its map is
+// rebuilt after a peak (internal/shrink).
+type connSet struct {
+	m    map[*Conn]struct{}
+	peak shrink.Peak
+}
+
+type registryShard struct {
+	mu   sync.Mutex
+	sets [numSets]connSet
+}
+
+func (s *Server) shardOf(c *Conn) *registryShard {
+	return &s.shards[uint(c.fd)%registryShards]
+}
+
+func (s *Server) track(set int, c *Conn) {
+	sh := s.shardOf(c)
+	sh.mu.Lock()
+	cs := &sh.sets[set]
+	cs.m[c] = struct{}{}
+	cs.peak.Grew(len(cs.m))
+	sh.mu.Unlock()
+}
+
+func (s *Server) untrack(set int, c *Conn) {
+	sh := s.shardOf(c)
+	sh.mu.Lock()
+	cs := &sh.sets[set]
+	shrink.Delete(&cs.m, &cs.peak, c)
+	sh.mu.Unlock()
+}
+
+// count reports the size of a set.
+func (s *Server) count(set int) int {
 	n := 0
 	for i := range s.shards {
 		sh := &s.shards[i]
 		sh.mu.Lock()
-		n += len(sh.m)
+		n += len(sh.sets[set].m)
 		sh.mu.Unlock()
 	}
 	return n
 }
 
-// Range calls fn for a snapshot of the open WebSockets until fn returns
-// false. fn runs without any server lock held, so it may write or close.
-func (s *Server) Range(fn func(c *Conn) bool) {
+// each calls fn for a snapshot of a set until fn returns false, without
+// any server lock held.
+func (s *Server) each(set int, fn func(c *Conn) bool) {
 	var buf []*Conn
 	for i := range s.shards {
 		sh := &s.shards[i]
 		sh.mu.Lock()
 		buf = buf[:0]
-		for c := range sh.m {
+		for c := range sh.sets[set].m {
 			buf = append(buf, c)
 		}
 		sh.mu.Unlock()
@@ -253,87 +304,15 @@ func (s *Server) Range(fn func(c *Conn) bool) {
 	}
 }
 
-const registryShards = 64
-
-type registryShard struct {
-	mu   sync.Mutex
-	m    map[*Conn]struct{}
-	peak shrink.Peak
-	// direct: connections in stateDirect (Shutdown closes the idle ones).
-	direct     map[*Conn]struct{}
-	directPeak shrink.Peak
-}
-
-func (s *Server) shardOf(c *Conn) *registryShard {
-	return &s.shards[uint(c.fd)%registryShards]
-}
-
-func (s *Server) track(c *Conn) {
-	sh := s.shardOf(c)
-	sh.mu.Lock()
-	sh.m[c] = struct{}{}
-	sh.peak.Grew(len(sh.m))
-	sh.mu.Unlock()
-}
-
-func (s *Server) untrack(c *Conn) {
-	sh := s.shardOf(c)
-	sh.mu.Lock()
-	shrink.Delete(&sh.m, &sh.peak, c)
-	sh.mu.Unlock()
-}
-
-func (s *Server) trackDirect(c *Conn) {
-	sh := s.shardOf(c)
-	sh.mu.Lock()
-	sh.direct[c] = struct{}{}
-	sh.directPeak.Grew(len(sh.direct))
-	sh.mu.Unlock()
-}
-
-func (s *Server) untrackDirect(c *Conn) {
-	sh := s.shardOf(c)
-	sh.mu.Lock()
-	shrink.Delete(&sh.direct, &sh.directPeak, c)
-	sh.mu.Unlock()
-}
-
-// directLen reports the connections in stateDirect.
-func (s *Server) directLen() int {
-	n := 0
-	for i := range s.shards {
-		sh := &s.shards[i]
-		sh.mu.Lock()
-		n += len(sh.direct)
-		sh.mu.Unlock()
-	}
-	return n
-}
-
 // closeIdleDirect closes the direct connections that wait for no answer and
 // reports how many are left.
 func (s *Server) closeIdleDirect() int {
 	left := 0
-	s.rangeDirect(func(c *Conn) {
+	s.each(setDirect, func(c *Conn) bool {
 		if !c.closeIdleDirect() {
 			left++
 		}
+		return true
 	})
 	return left
-}
-
-func (s *Server) rangeDirect(fn func(c *Conn)) {
-	var buf []*Conn
-	for i := range s.shards {
-		sh := &s.shards[i]
-		sh.mu.Lock()
-		buf = buf[:0]
-		for c := range sh.direct {
-			buf = append(buf, c)
-		}
-		sh.mu.Unlock()
-		for _, c := range buf {
-			fn(c)
-		}
-	}
 }

@@ -125,17 +125,25 @@ func wantsWebSocket(head []byte) bool {
 		if colon != len("upgrade") || !bytes.EqualFold(line[:colon], []byte("upgrade")) {
 			continue
 		}
-		v := bytes.TrimSpace(line[colon+1:])
-		for len(v) > 0 {
-			tok := v
-			if i := bytes.IndexByte(v, ','); i >= 0 {
-				tok, v = v[:i], v[i+1:]
-			} else {
-				v = nil
-			}
-			if bytes.EqualFold(bytes.TrimSpace(tok), []byte("websocket")) {
-				return true
-			}
+		if hasToken(line[colon+1:], "websocket") {
+			return true
+		}
+	}
+	return false
+}
+
+// hasToken reports whether the comma-separated header value v lists tok
+// (case-insensitive).
+func hasToken(v []byte, tok string) bool {
+	for len(v) > 0 {
+		t := v
+		if i := bytes.IndexByte(v, ','); i >= 0 {
+			t, v = v[:i], v[i+1:]
+		} else {
+			v = nil
+		}
+		if bytes.EqualFold(bytes.TrimSpace(t), []byte(tok)) {
+			return true
 		}
 	}
 	return false

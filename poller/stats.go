@@ -48,7 +48,7 @@ func (s *Server) Stats() Stats {
 		Upgraded:          s.stats.upgraded.Load(),
 		HandedOff:         s.stats.handedOff.Load(),
 		Direct:            s.stats.direct.Load(),
-		DirectConns:       s.directLen(),
+		DirectConns:       s.count(setDirect),
 		BodyTimeouts:      s.stats.bodyTimeouts.Load(),
 		Adopted:           s.stats.adopted.Load(),
 		Rejected:          s.stats.rejected.Load(),

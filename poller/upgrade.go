@@ -150,7 +150,7 @@ func (s *Server) upgrade(c *Conn, headLen int) {
 	}
 	s.stats.sniffing.Add(-1)
 	s.stats.upgraded.Add(1)
-	s.track(c)
+	s.track(setWS, c)
 	_ = c.Send(resp.Bytes())
 	h.OnOpen(c)
 	if len(rest) > 0 {

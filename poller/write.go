@@ -29,11 +29,6 @@ func (c *Conn) SendGroup(volatile bool, frames [][]byte) error {
 	return c.enqueue(volatile, nil, frames)
 }
 
-// Reply queues a short frame and writes it at once on the caller's
-// goroutine (an answer that must reach the peer before anything the
-// caller does next), where Send leaves the write to a flush goroutine.
-func (c *Conn) Reply(frame []byte) error { return c.sendControl(frame) }
-
 // QueuedBytes reports the bytes queued and not yet taken by the kernel.
 func (c *Conn) QueuedBytes() int {
 	c.mu.Lock()
@@ -59,7 +54,10 @@ func (c *Conn) Abort(reason error) {
 	_ = c.nc.Close()
 }
 
-func (c *Conn) sendControl(frame []byte) error {
+// Reply queues a short frame and writes it at once on the caller's
+// goroutine (a pong, or an answer that must reach the peer before anything
+// the caller does next), where Send leaves the write to a flush goroutine.
+func (c *Conn) Reply(frame []byte) error {
 	c.mu.Lock()
 	if c.closing {
 		c.mu.Unlock()
