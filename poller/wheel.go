@@ -83,6 +83,33 @@ func (w *Wheel) Reset(t *Timer, d time.Duration) {
 	// Round up so that a timer never fires early.
 	target := uint64((time.Since(w.start) + d + w.tick - 1) / w.tick)
 	w.mu.Lock()
+	w.armLocked(t, target)
+}
+
+// Advance arms t to fire d after its previous deadline rather than after
+// now, so that a chain of deadlines (a ping interval, then its timeout)
+// does not drift by how late each callback ran. A deadline already past
+// fires on the next tick.
+func (w *Wheel) Advance(t *Timer, d time.Duration) {
+	if d < 0 {
+		d = 0
+	}
+	w.mu.Lock()
+	w.armLocked(t, t.deadline+uint64((d+w.tick-1)/w.tick))
+}
+
+// Due reports whether t is armed and its deadline has passed: the wheel
+// is about to run its callback. An owner may act on a deadline that an
+// event reached before the wheel did.
+func (w *Wheel) Due(t *Timer) bool {
+	now := uint64(time.Since(w.start) / w.tick)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return t.armed && t.deadline <= now
+}
+
+// armLocked links t at the absolute tick target and releases w.mu.
+func (w *Wheel) armLocked(t *Timer, target uint64) {
 	if t.armed {
 		w.unlinkLocked(t)
 	}

@@ -539,3 +539,75 @@ func countGoroutines(fn string) int {
 	}
 	return count
 }
+
+// TestWheelAdvance: a deadline chained with Advance from a callback that
+// ran late counts from the previous deadline, not from the late run; Due
+// reports a passed deadline before the callback runs.
+func TestWheelAdvance(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := NewWheel(time.Millisecond)
+		defer w.Close()
+		start := time.Now()
+		var tm Timer
+		var f firing
+		first := true
+		tm.Init(func() {
+			f.record()
+			if first {
+				first = false
+				time.Sleep(7 * time.Millisecond) // a callback that runs late
+				w.Advance(&tm, 20*time.Millisecond)
+			}
+		})
+		w.Reset(&tm, 10*time.Millisecond)
+		if w.Due(&tm) {
+			t.Fatal("Due before the deadline")
+		}
+		time.Sleep(100 * time.Millisecond)
+		synctest.Wait()
+		got := f.get()
+		if len(got) != 2 {
+			t.Fatalf("fired %d times, want 2", len(got))
+		}
+		// 10 ms + 20 ms from the first deadline, not 10 + 7 + 20.
+		if d := got[1].Sub(start); d < 30*time.Millisecond || d > 31*time.Millisecond {
+			t.Fatalf("second deadline fired at %v, want 30 ms (+1 tick)", d)
+		}
+		if w.Due(&tm) {
+			t.Fatal("Due after firing (the timer is no longer armed)")
+		}
+	})
+}
+
+// TestWheelDue: Due turns true once the deadline has passed, even while the
+// wheel's goroutine has not run the callback.
+func TestWheelDue(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := NewWheel(time.Millisecond)
+		defer w.Close()
+		var tm Timer
+		release := make(chan struct{})
+		var blocker Timer
+		// The first timer's callback holds the wheel goroutine so that the
+		// second one is due but not yet run.
+		blocker.Init(func() { <-release })
+		tm.Init(func() {})
+		w.Reset(&blocker, time.Millisecond)
+		w.Reset(&tm, 5*time.Millisecond)
+		time.Sleep(4 * time.Millisecond)
+		if w.Due(&tm) {
+			t.Fatal("Due 1 ms before the deadline")
+		}
+		time.Sleep(2 * time.Millisecond)
+		if !w.Due(&tm) {
+			t.Fatal("not Due after the deadline while the wheel is held up")
+		}
+		close(release)
+		// The wheel sleeps the wait it planned before the held callback.
+		time.Sleep(10 * time.Millisecond)
+		synctest.Wait()
+		if w.Due(&tm) {
+			t.Fatal("still Due after the callback ran")
+		}
+	})
+}

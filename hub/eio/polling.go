@@ -192,7 +192,7 @@ func (s *Server) pollingHandshake(h http.Header, r *pollRequest) pollReply {
 	}
 	ss := s.newSession(req, kindPolling)
 	reply := payloadReply(h, []*Outgoing{s.openPacket(ss, true)})
-	ss.armPing()
+	s.wheel.Reset(&ss.timer, s.opts.PingInterval)
 	return reply
 }
 

@@ -3,7 +3,6 @@ package eio
 import (
 	"errors"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/siogate/siogate/poller"
@@ -54,9 +53,6 @@ type Session struct {
 	req   *Request
 	h     Handler
 	timer poller.Timer // heartbeat: ping interval, then ping timeout
-	// pingDue is when the next ping is due (monoNow), set with the timer:
-	// the wheel fires at that moment or a tick later.
-	pingDue atomic.Int64
 
 	uncounted bool // guarded by the registry shard lock
 
@@ -71,7 +67,6 @@ type Session struct {
 	get          *pollWaiter // parked polling GET
 	posting      bool        // a polling POST is being handled
 	awaitingPong bool
-	pongBy       int64     // while awaitingPong: the deadline, in wheel-independent monotonic nanoseconds
 	linger       *Outgoing // closed polling session: what the next GET gets
 	closed       bool
 	reason       Reason
@@ -256,7 +251,7 @@ func (s *Session) onPacket(p Packet) {
 		s.mu.Lock()
 		if s.awaitingPong && !s.closed {
 			s.awaitingPong = false
-			s.armPing()
+			s.srv.wheel.Reset(&s.timer, s.srv.opts.PingInterval)
 		}
 		s.mu.Unlock()
 	case Close:
@@ -286,8 +281,9 @@ func (s *Session) onHeartbeat() {
 		return
 	}
 	s.awaitingPong = true
-	s.pongBy = s.pingDue.Load() + int64(s.srv.opts.PingTimeout)
-	s.srv.wheel.Reset(&s.timer, s.srv.opts.PingTimeout)
+	// The timeout counts from when the ping was due, not from this late
+	// run of the callback (pongOverdueLocked relies on the deadline).
+	s.srv.wheel.Advance(&s.timer, s.srv.opts.PingTimeout)
 	s.mu.Unlock()
 	s.sendControl(msgPing)
 }
@@ -362,22 +358,11 @@ func (s *Session) transportClosed(c *poller.Conn, why error) {
 	s.closeWith(ReasonTransportError, why, msgClose)
 }
 
-// armPing schedules the next ping one PingInterval from now.
-func (s *Session) armPing() {
-	s.pingDue.Store(monoNow() + int64(s.srv.opts.PingInterval))
-	s.srv.wheel.Reset(&s.timer, s.srv.opts.PingInterval)
-}
-
-// pongOverdue reports whether the ping timeout has passed although the
-// wheel has not fired yet (it fires at the deadline or up to a tick after).
-// A polling request that arrives in that gap finds the session timed out,
-// as the reference server's event loop would: it runs due timers before
-// I/O. Called with s.mu held.
+// pongOverdueLocked reports whether the ping timeout has passed although
+// the wheel has not run the callback yet (it runs at the deadline or up to
+// a tick later). A polling request that arrives in that gap finds the
+// session timed out, as the reference server's event loop would: it runs
+// due timers before I/O. Called with s.mu held.
 func (s *Session) pongOverdueLocked() bool {
-	return s.awaitingPong && !s.closed && monoNow() >= s.pongBy
+	return s.awaitingPong && !s.closed && s.srv.wheel.Due(&s.timer)
 }
-
-var monoStart = time.Now()
-
-// monoNow is a monotonic clock reading in nanoseconds.
-func monoNow() int64 { return int64(time.Since(monoStart)) }

@@ -28,7 +28,7 @@ func (t *wsTransport) OnOpen(c *poller.Conn) {
 		s.ws = c
 		s.mu.Unlock()
 		s.drainTo(c)
-		s.armPing()
+		srv.wheel.Reset(&s.timer, srv.opts.PingInterval)
 		return
 	}
 	s.mu.Lock()
