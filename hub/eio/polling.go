@@ -2,6 +2,7 @@ package eio
 
 import (
 	"errors"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -10,28 +11,66 @@ import (
 	"github.com/siogate/siogate/poller"
 )
 
-// pollRequest is one request of the polling transport, from net/http
-// (ServeHTTP) or answered on the reactor (Direct); the same code serves
-// both.
+// pollRequest is one request of the polling transport, answered on the
+// reactor (Direct: ex) or through net/http (ServeHTTP: hr and w); the same
+// code serves both.
 type pollRequest struct {
 	method string
 	uri    string // request target
 	header http.Header
-	remote string
-	// readBody returns the POST body: ErrPayloadTooLarge past MaxPayload,
-	// another error when it could not be read in time.
-	readBody func() ([]byte, error)
-	// waiter is what a GET parks as when nothing is queued.
-	waiter *pollWaiter
+	ex     *poller.Exchange
+	hr     *http.Request
+	w      http.ResponseWriter
 }
 
-// pollReply is the answer to a pollRequest. parked: no answer yet, the
-// request's waiter gets it when the session has something to send.
+// remote is the client's address (host:port).
+func (r *pollRequest) remote() string {
+	if r.hr != nil {
+		return r.hr.RemoteAddr
+	}
+	if a := r.ex.Request.RemoteAddr; a != nil {
+		return a.String()
+	}
+	return ""
+}
+
+// readBody returns the POST body: ErrPayloadTooLarge past max, another
+// error when it did not arrive within deadline.
+func (r *pollRequest) readBody(max int, deadline time.Duration) ([]byte, error) {
+	if r.ex != nil {
+		// The reactor read it, within MaxDirectBody and BodyTimeout
+		// (DirectOptions).
+		if errors.Is(r.ex.Err, poller.ErrBodyTooLarge) {
+			return nil, ErrPayloadTooLarge
+		}
+		return r.ex.Body, r.ex.Err
+	}
+	if r.hr.ContentLength > int64(max) {
+		return nil, ErrPayloadTooLarge
+	}
+	// Where the connection has no deadlines (ErrNotSupported), the
+	// heartbeat still ends the session.
+	_ = http.NewResponseController(r.w).SetReadDeadline(time.Now().Add(deadline))
+	return io.ReadAll(io.LimitReader(r.hr.Body, int64(max)+1))
+}
+
+// newWaiter is what a GET parks as when nothing is queued; h holds its
+// answer's CORS headers.
+func (r *pollRequest) newWaiter(h http.Header) *pollWaiter {
+	if r.ex != nil {
+		return &pollWaiter{ex: r.ex, hdr: h}
+	}
+	return &pollWaiter{ch: make(chan []*Outgoing, 1), hdr: h}
+}
+
+// pollReply is the answer to a pollRequest. parked: no answer yet, waiter
+// gets it when the session has something to send.
 type pollReply struct {
 	status int
 	header http.Header
 	body   []byte
 	parked *Session
+	waiter *pollWaiter
 }
 
 // pollWaiter is a parked polling GET. The session hands it the packets to
@@ -39,7 +78,7 @@ type pollReply struct {
 type pollWaiter struct {
 	ch  chan []*Outgoing // net/http: ServeHTTP waits on it (buffered, one)
 	ex  *poller.Exchange // reactor: answered from whichever goroutine gives
-	hdr http.Header      // the reactor answer's CORS headers
+	hdr http.Header      // the answer's CORS headers
 }
 
 // give answers the parked GET with q, or with 400 when q is nil (the
@@ -59,7 +98,7 @@ func (g *pollWaiter) give(s *Session, q []*Outgoing) {
 // reply is the answer that give(q) stands for.
 func (g *pollWaiter) reply(q []*Outgoing) pollReply {
 	if q == nil {
-		return errorReply(g.hdr.Clone(), &HandshakeError{Code: CodeBadRequest})
+		return errorReply(g.hdr, &HandshakeError{Code: CodeBadRequest})
 	}
 	return payloadReply(g.hdr, q)
 }
@@ -88,10 +127,6 @@ func payloadReply(h http.Header, ms []*Outgoing) pollReply {
 			body = append(body, Separator)
 		}
 		body = append(body, m.polling()...)
-	}
-	h = h.Clone()
-	if h == nil {
-		h = make(http.Header, 2)
 	}
 	h.Set("Content-Type", "text/plain; charset=UTF-8")
 	h.Set("Cache-Control", "no-store")
@@ -152,7 +187,7 @@ func (s *Server) servePoll(r *pollRequest) pollReply {
 	}
 	switch r.method {
 	case http.MethodGet:
-		return ss.handleGET(h, r.waiter)
+		return ss.handleGET(h, r)
 	case http.MethodPost:
 		return ss.handlePOST(h, r)
 	default:
@@ -179,7 +214,7 @@ func (s *Server) pollingHandshake(h http.Header, r *pollRequest) pollReply {
 	if s.draining.Load() {
 		return textReply(h, http.StatusServiceUnavailable, "Server shutting down")
 	}
-	req := &Request{Transport: "polling", URL: r.uri, Header: r.header.Clone(), RemoteAddr: r.remote, Time: time.Now()}
+	req := &Request{Transport: "polling", URL: r.uri, Header: r.header.Clone(), RemoteAddr: r.remote(), Time: time.Now()}
 	if le := s.admitRequest(req); le != nil {
 		return le.reply(h)
 	}
@@ -197,8 +232,8 @@ func (s *Server) pollingHandshake(h http.Header, r *pollRequest) pollReply {
 }
 
 // handleGET serves a polling GET on an existing session: answer at once with
-// whatever is queued, or park g until something is.
-func (s *Session) handleGET(h http.Header, g *pollWaiter) pollReply {
+// whatever is queued, or park until something is.
+func (s *Session) handleGET(h http.Header, r *pollRequest) pollReply {
 	s.mu.Lock()
 	switch {
 	case s.closed && s.linger != nil:
@@ -225,7 +260,7 @@ func (s *Session) handleGET(h http.Header, g *pollWaiter) pollReply {
 		s.mu.Unlock()
 		return payloadReply(h, q)
 	}
-	g.hdr = h
+	g := r.newWaiter(h)
 	s.get = g
 	upgrading := s.upgrading
 	s.mu.Unlock()
@@ -237,7 +272,7 @@ func (s *Session) handleGET(h http.Header, g *pollWaiter) pollReply {
 		// This path is rare, so a runtime timer is fine.
 		time.AfterFunc(upgradeCheck, func() { s.noopIfUpgrading(g) })
 	}
-	return pollReply{parked: s}
+	return pollReply{parked: s, waiter: g}
 }
 
 // upgradeCheck is how long a GET that arrives during an upgrade waits for
@@ -299,7 +334,7 @@ func (s *Session) handlePOST(h http.Header, r *pollRequest) pollReply {
 		s.mu.Unlock()
 	}()
 
-	body, err := r.readBody()
+	body, err := r.readBody(s.srv.opts.MaxPayload, s.srv.bodyDeadline())
 	if err == nil && len(body) > s.srv.opts.MaxPayload {
 		err = ErrPayloadTooLarge
 	}

@@ -1,10 +1,6 @@
 package eio
 
-import (
-	"errors"
-
-	"github.com/siogate/siogate/poller"
-)
+import "github.com/siogate/siogate/poller"
 
 // Direct is the poller.Options.Direct callback for this server's path: the
 // polling transport answered on the reactor, with no goroutine per request
@@ -27,26 +23,8 @@ func (s *Server) DirectOptions(o *poller.Options) {
 
 func (s *Server) serveDirect(ex *poller.Exchange) {
 	r := ex.Request
-	remote := ""
-	if r.RemoteAddr != nil {
-		remote = r.RemoteAddr.String()
-	}
-	pr := &pollRequest{
-		method: r.Method,
-		uri:    r.URI,
-		header: r.Header,
-		remote: remote,
-		readBody: func() ([]byte, error) {
-			if errors.Is(ex.Err, poller.ErrBodyTooLarge) {
-				return nil, ErrPayloadTooLarge
-			}
-			return ex.Body, ex.Err
-		},
-		waiter: &pollWaiter{ex: ex},
-	}
-	reply := s.servePoll(pr)
-	if ss := reply.parked; ss != nil {
-		g := pr.waiter
+	reply := s.servePoll(&pollRequest{method: r.Method, uri: r.URI, header: r.Header, ex: ex})
+	if ss, g := reply.parked, reply.waiter; ss != nil {
 		if !ex.OnGone(func() { ss.forget(g) }) {
 			ss.forget(g) // gone before the callback could be set
 		}

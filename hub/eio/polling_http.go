@@ -1,10 +1,9 @@
 package eio
 
 import (
-	"io"
+	"maps"
 	"net/http"
 	"strconv"
-	"time"
 )
 
 // ServeHTTP serves the polling transport through net/http (and answers
@@ -12,28 +11,9 @@ import (
 // holds its handler's goroutine; on a poller.Server, Direct serves the same
 // requests with none.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	pr := &pollRequest{
-		method: r.Method,
-		uri:    r.URL.RequestURI(),
-		header: r.Header,
-		remote: r.RemoteAddr,
-		readBody: func() ([]byte, error) {
-			max := s.opts.MaxPayload
-			if r.ContentLength > int64(max) {
-				return nil, ErrPayloadTooLarge
-			}
-			// Where the connection has no deadlines (ErrNotSupported), the
-			// heartbeat still ends the session.
-			_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(s.bodyDeadline()))
-			return io.ReadAll(io.LimitReader(r.Body, int64(max)+1))
-		},
-	}
-	if r.Method == http.MethodGet {
-		pr.waiter = &pollWaiter{ch: make(chan []*Outgoing, 1)}
-	}
-	reply := s.servePoll(pr)
+	reply := s.servePoll(&pollRequest{method: r.Method, uri: r.URL.RequestURI(), header: r.Header, hr: r, w: w})
 	if ss := reply.parked; ss != nil {
-		reply = s.waitParked(ss, pr.waiter, r)
+		reply = s.waitParked(ss, reply.waiter, r)
 	}
 	writeReply(w, reply)
 }
@@ -64,9 +44,7 @@ func writeReply(w http.ResponseWriter, r pollReply) {
 		return
 	}
 	h := w.Header()
-	for k, v := range r.header {
-		h[k] = v
-	}
+	maps.Copy(h, r.header)
 	if r.status != http.StatusNoContent {
 		h.Set("Content-Length", strconv.Itoa(len(r.body)))
 	}
