@@ -2,10 +2,7 @@ package eio_test
 
 import (
 	"bufio"
-	"io"
-	"net"
 	"net/http"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -25,21 +22,9 @@ func TestPollingSlowBody(t *testing.T) {
 func testPollingSlowBody(t *testing.T, direct bool) {
 	_, rec, base := startEIOMode(t, eio.Options{PingInterval: 300 * time.Millisecond, PingTimeout: 200 * time.Millisecond}, direct)
 	slow := handshake(t, base)
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn, err := net.Dial("tcp", u.Host)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
 	start := time.Now()
 	// 100 bytes announced, 10 sent.
-	if _, err := conn.Write([]byte("POST " + u.Path + "?EIO=4&transport=polling&sid=" + slow + " HTTP/1.1\r\nHost: " + u.Host +
-		"\r\nContent-Type: text/plain\r\nContent-Length: 100\r\n\r\n4" + strings.Repeat("x", 9))); err != nil {
-		t.Fatal(err)
-	}
+	conn := rawPoll(t, base, "POST", slow, "Content-Type: text/plain\r\nContent-Length: 100\r\n", "4"+strings.Repeat("x", 9))
 	// Another session is served meanwhile.
 	other := handshake(t, base)
 	if code, body, _ := do(t, "POST", base+"?EIO=4&transport=polling&sid="+other, "4hello"); code != 200 || body != "ok" {
@@ -82,17 +67,7 @@ func TestPollingParkedClientGone(t *testing.T) {
 func testPollingParkedClientGone(t *testing.T, direct bool) {
 	srv, _, base := startEIOMode(t, eio.Options{}, direct)
 	sid := handshake(t, base)
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn, err := net.Dial("tcp", u.Host)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := conn.Write([]byte("GET " + u.Path + "?EIO=4&transport=polling&sid=" + sid + " HTTP/1.1\r\nHost: " + u.Host + "\r\n\r\n")); err != nil {
-		t.Fatal(err)
-	}
+	conn := rawPoll(t, base, "GET", sid, "", "")
 	waitParked(t, srv, sid)
 	_ = conn.Close()
 	s := srv.Session(sid)
@@ -103,17 +78,7 @@ func testPollingParkedClientGone(t *testing.T, direct bool) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	got := make(chan string, 1)
-	go func() {
-		resp, err := http.Get(base + "?EIO=4&transport=polling&sid=" + sid)
-		if err != nil {
-			got <- err.Error()
-			return
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		got <- resp.Status + " " + string(b)
-	}()
+	got := pollAsync(base, sid)
 	waitParked(t, srv, sid)
 	if err := s.Send(eio.NewOutgoing([]byte("after"), false)); err != nil {
 		t.Fatal(err)

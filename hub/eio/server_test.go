@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -117,6 +118,44 @@ func do(t *testing.T, method, url, body string) (int, string, http.Header) {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b), resp.Header
+}
+
+// rawPoll writes one polling request for session sid on a new TCP
+// connection, by hand (so that a test controls every byte), and returns the
+// connection: head lines in extra ("Name: value\r\n"...), then body.
+func rawPoll(t *testing.T, base, method, sid, extra, body string) net.Conn {
+	t.Helper()
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := net.Dial("tcp", u.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = conn.Close() })
+	head := method + " " + u.Path + "?EIO=4&transport=polling&sid=" + sid + " HTTP/1.1\r\nHost: " + u.Host + "\r\n" + extra + "\r\n"
+	if _, err := conn.Write([]byte(head + body)); err != nil {
+		t.Fatal(err)
+	}
+	return conn
+}
+
+// pollAsync sends a polling GET for sid from a goroutine; the channel gets
+// "<status> <body>" or the error.
+func pollAsync(base, sid string) <-chan string {
+	got := make(chan string, 1)
+	go func() {
+		resp, err := http.Get(base + "?EIO=4&transport=polling&sid=" + sid)
+		if err != nil {
+			got <- err.Error()
+			return
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		got <- resp.Status + " " + string(b)
+	}()
+	return got
 }
 
 // handshake opens a polling session and returns its sid.

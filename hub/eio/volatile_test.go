@@ -2,8 +2,6 @@ package eio_test
 
 import (
 	"errors"
-	"io"
-	"net/http"
 	"strings"
 	"testing"
 
@@ -34,17 +32,7 @@ func TestVolatilePolling(t *testing.T) {
 		t.Fatalf("GET: %d %q, want 4first and 4third", code, body)
 	}
 	// A parked GET takes a volatile message at once.
-	got := make(chan string, 1)
-	go func() {
-		resp, err := http.Get(base + "?EIO=4&transport=polling&sid=" + sid)
-		if err != nil {
-			got <- err.Error()
-			return
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		got <- string(b)
-	}()
+	got := pollAsync(base, sid)
 	waitParked(t, srv, sid)
 	if err := s.SendVolatile(eio.NewOutgoing([]byte("fourth"), false)); err != nil {
 		t.Fatalf("volatile to a parked GET: %v", err)
