@@ -641,12 +641,13 @@ func TestDirectBodyTimeout(t *testing.T) {
 		at   time.Time
 	}
 	got := make(chan seen, 2)
-	srv, addr := startDirect(t, Options{BodyTimeout: 200 * time.Millisecond}, func(*Request) DirectFunc {
+	recordAndEcho := func(*Request) DirectFunc {
 		return func(ex *Exchange) {
 			got <- seen{ex.Err, ex.Body, time.Now()}
 			answerEcho(ex)
 		}
-	})
+	}
+	srv, addr := startDirect(t, Options{BodyTimeout: 200 * time.Millisecond}, recordAndEcho)
 
 	c := dialDirect(t, addr)
 	start := time.Now()
@@ -668,12 +669,7 @@ func TestDirectBodyTimeout(t *testing.T) {
 	}
 
 	t.Run("trickle", func(t *testing.T) {
-		srv, addr := startDirect(t, Options{BodyTimeout: 400 * time.Millisecond}, func(*Request) DirectFunc {
-			return func(ex *Exchange) {
-				got <- seen{ex.Err, ex.Body, time.Now()}
-				answerEcho(ex)
-			}
-		})
+		srv, addr := startDirect(t, Options{BodyTimeout: 400 * time.Millisecond}, recordAndEcho)
 		c := dialDirect(t, addr)
 		start := time.Now()
 		c.write("POST /slow HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nab")
