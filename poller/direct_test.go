@@ -673,17 +673,17 @@ func TestDirectBodyTimeout(t *testing.T) {
 		c := dialDirect(t, addr)
 		start := time.Now()
 		c.write("POST /slow HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nab")
-		time.Sleep(100 * time.Millisecond)
-		c.write("cd")
-		time.Sleep(100 * time.Millisecond)
-		c.write("ef")
+		for _, piece := range []string{"cd", "ef", "gh"} {
+			time.Sleep(100 * time.Millisecond)
+			c.write(piece)
+		}
 		s := <-got
 		el := s.at.Sub(start)
 		if !errors.Is(s.err, ErrBodyTimeout) {
 			t.Fatalf("Err %v", s.err)
 		}
-		// Reset by each piece, the deadline would be 600ms or later.
-		if el < 390*time.Millisecond || el > 590*time.Millisecond {
+		// Reset by each piece, the deadline would be 700ms or later.
+		if el < 390*time.Millisecond || el > 690*time.Millisecond {
 			t.Fatalf("timed out after %v, want about 400ms from the head", el)
 		}
 		resp, _ := c.resp("")
