@@ -103,12 +103,19 @@ func TestSlowConsumerWebSocket(t *testing.T) {
 		}
 	}
 
-	// 1. Fill the stalled socket's kernel buffers, then half of its queue.
-	for stalledConn.QueuedBytes() < limit/2 {
-		if seq > 1000 {
-			t.Fatalf("32 MiB sent and the stalled socket still has only %d bytes queued", stalledConn.QueuedBytes())
+	// 1. Fill the stalled socket's kernel buffers, then half of its queue,
+	// until the kernel stops taking more: its send buffer grows for a while
+	// after the peer stops reading, and a queue it empties would take a
+	// volatile message (seen under -race).
+	for q := -1; q != stalledConn.QueuedBytes(); {
+		for stalledConn.QueuedBytes() < limit/2 {
+			if seq > 1000 {
+				t.Fatalf("32 MiB sent and the stalled socket still has only %d bytes queued", stalledConn.QueuedBytes())
+			}
+			broadcast(false, "fill", chunk)
 		}
-		broadcast(false, "fill", chunk)
+		q = stalledConn.QueuedBytes()
+		time.Sleep(50 * time.Millisecond) // five backlog retries
 	}
 	filled := seq
 	// 2. Volatile broadcasts too big for what is left of its queue: the
