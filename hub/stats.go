@@ -42,6 +42,8 @@ type Stats struct {
 	Deliveries       uint64            // sockets of this node that broadcasts were queued for
 	PacketsOut       uint64            // packets queued to clients (emits, acks, broadcast deliveries, control)
 	WorkersBusy      int               // pool workers running handlers now
+	WorkersLimit     int               // workers allowed at once now: 4 × GOMAXPROCS, more while handlers block
+	WorkersGrows     uint64            // times handlers blocking raised WorkersLimit
 	ParseErrors      uint64            // connections closed for undecodable packets
 	MailboxOverflows uint64            // connections closed at MaxMailbox
 	SlowConsumers    uint64            // connections closed at MaxQueuedBytes
@@ -64,6 +66,8 @@ func (s *Server) Stats() Stats {
 		Deliveries:       c.deliveries.Load(),
 		PacketsOut:       c.packetsOut.Load(),
 		WorkersBusy:      s.exec.Running(),
+		WorkersLimit:     s.exec.Limit(),
+		WorkersGrows:     s.exec.Grows(),
 		ParseErrors:      c.parseErrors.Load(),
 		MailboxOverflows: c.mailboxOverflows.Load(),
 		SlowConsumers:    c.slowConsumers.Load(),

@@ -3,6 +3,7 @@ package poller
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -12,16 +13,30 @@ import (
 
 // Executor runs user work on a bounded github.com/panjf2000/ants/v2 pool
 // without ever blocking the caller: I/O goroutines hand events to a Serial
-// and return at once. When every worker is busy, ready Serials wait in an
-// overflow run queue that workers drain before they go idle.
+// and return at once. A worker runs one Serial, then the Serials waiting in
+// the run queue, before it goes idle.
+//
+// The number of workers running at once is held near what the CPUs can run
+// (ExecutorOptions.Parallel) while tasks finish quickly, and raised, up to
+// ExecutorOptions.Workers, when queued work waits behind tasks that block
+// (executor_limit.go). A burst of short tasks therefore no longer starts a
+// goroutine per task: the Go runtime keeps a descriptor for every goroutine
+// that ever ran at once, so a worker peak is memory held for good.
 type Executor struct {
-	pool *ants.Pool
+	pool   *ants.Pool
+	workFn func() // e.work(nil): a worker for the run queue
+
+	floor, ceil int64         // bounds of limit: Parallel and Workers
+	limit       atomic.Int64  // workers allowed to run now
+	workers     atomic.Int64  // workers started and not yet finished
+	done        atomic.Uint64 // tasks run: progress, for the kicker
+	grows       atomic.Uint64
+	adapt       adaptState // the kicker's own
 
 	mu    sync.Mutex
 	ready []*Serial
 
 	panics   atomic.Uint64
-	busy     atomic.Int64
 	onPanic  func(v any)
 	kickStop chan struct{}
 	wg       sync.WaitGroup
@@ -32,6 +47,11 @@ type Executor struct {
 type ExecutorOptions struct {
 	// Workers bounds the number of goroutines running tasks (default 10,000).
 	Workers int
+	// Parallel is how many tasks run at once while tasks do not block
+	// (default 4 × GOMAXPROCS, at least 8; at most Workers). The executor
+	// raises it, up to Workers, when queued tasks wait behind blocked ones,
+	// and lowers it again once the queue has stayed empty for a second.
+	Parallel int
 	// OnPanic is called with the value of a recovered panic (default: count it).
 	OnPanic func(v any)
 }
@@ -41,11 +61,19 @@ func NewExecutor(o ExecutorOptions) (*Executor, error) {
 	if o.Workers <= 0 {
 		o.Workers = 10000
 	}
+	if o.Parallel <= 0 {
+		o.Parallel = max(8, 4*runtime.GOMAXPROCS(0))
+	}
+	o.Parallel = min(o.Parallel, o.Workers)
 	p, err := ants.NewPool(o.Workers, ants.WithNonblocking(true), ants.WithExpiryDuration(10*time.Second))
 	if err != nil {
 		return nil, fmt.Errorf("poller: executor pool: %w", err)
 	}
-	e := &Executor{pool: p, onPanic: o.OnPanic, kickStop: make(chan struct{})}
+	e := &Executor{pool: p, onPanic: o.OnPanic, kickStop: make(chan struct{}),
+		floor: int64(o.Parallel), ceil: int64(o.Workers)}
+	e.workFn = func() { e.work(nil) }
+	e.limit.Store(e.floor)
+	e.adapt.init()
 	e.wg.Add(1)
 	go e.kicker()
 	return e, nil
@@ -53,7 +81,15 @@ func NewExecutor(o ExecutorOptions) (*Executor, error) {
 
 // Running reports how many workers are running tasks now (idle workers
 // waiting to expire are not counted).
-func (e *Executor) Running() int { return int(e.busy.Load()) }
+func (e *Executor) Running() int { return int(e.workers.Load()) }
+
+// Limit reports how many workers may run at once now: Parallel, or more
+// while tasks block.
+func (e *Executor) Limit() int { return int(e.limit.Load()) }
+
+// Grows reports how many times the worker limit was raised because queued
+// tasks waited behind blocked ones.
+func (e *Executor) Grows() uint64 { return e.grows.Load() }
 
 // Panics reports how many task panics were recovered.
 func (e *Executor) Panics() uint64 { return e.panics.Load() }
@@ -68,25 +104,26 @@ func (e *Executor) Close(timeout time.Duration) error {
 	return e.pool.ReleaseTimeout(timeout)
 }
 
-// kicker guards against the one lost-wakeup window of the overflow queue: a
-// Serial queued while the last busy worker was already past its final check.
-func (e *Executor) kicker() {
-	defer e.wg.Done()
-	t := time.NewTicker(10 * time.Millisecond)
-	defer t.Stop()
+// reserve takes a worker slot under the current limit.
+func (e *Executor) reserve() bool {
 	for {
-		select {
-		case <-e.kickStop:
-			return
-		case <-t.C:
-			e.mu.Lock()
-			n := len(e.ready)
-			e.mu.Unlock()
-			if n > 0 {
-				_ = e.pool.Submit(e.drainReady)
-			}
+		w := e.workers.Load()
+		if w >= e.limit.Load() {
+			return false
+		}
+		if e.workers.CompareAndSwap(w, w+1) {
+			return true
 		}
 	}
+}
+
+// start runs fn on a pool worker in a slot already reserved.
+func (e *Executor) start(fn func()) error {
+	err := e.pool.Submit(fn)
+	if err != nil {
+		e.workers.Add(-1)
+	}
+	return err
 }
 
 func (e *Executor) schedule(s *Serial) {
@@ -94,16 +131,30 @@ func (e *Executor) schedule(s *Serial) {
 		s.scheduled.Store(false)
 		return
 	}
-	if err := e.pool.Submit(s.runFn); err == nil {
-		return
-	} else if !errors.Is(err, ants.ErrPoolOverload) {
-		// Pool closed: the work is dropped, as after Shutdown.
-		s.scheduled.Store(false)
-		return
+	if e.reserve() {
+		err := e.start(s.runFn)
+		if err == nil {
+			return
+		}
+		if !errors.Is(err, ants.ErrPoolOverload) {
+			// Pool closed: the work is dropped, as after Shutdown.
+			s.scheduled.Store(false)
+			return
+		}
 	}
 	e.mu.Lock()
 	e.ready = append(e.ready, s)
 	e.mu.Unlock()
+	// A worker that released its slot after this schedule's reserve failed
+	// has seen the run queue before s was added: start one in its place.
+	e.wake()
+}
+
+// wake starts a worker for the run queue if the limit allows one.
+func (e *Executor) wake() {
+	if e.reserve() {
+		_ = e.start(e.workFn) // on overload the kicker retries
+	}
 }
 
 func (e *Executor) popReady() *Serial {
@@ -121,11 +172,28 @@ func (e *Executor) popReady() *Serial {
 	return s
 }
 
-func (e *Executor) drainReady() {
-	e.busy.Add(1)
-	defer e.busy.Add(-1)
-	for s := e.popReady(); s != nil; s = e.popReady() {
-		s.drain()
+func (e *Executor) queued() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return len(e.ready)
+}
+
+// work is a worker: it drains s (if any), then the run queue, and gives
+// its slot back when the queue is empty.
+func (e *Executor) work(s *Serial) {
+	for {
+		if s != nil {
+			s.drain()
+		}
+		if s = e.popReady(); s != nil {
+			continue
+		}
+		e.workers.Add(-1)
+		// A Serial queued while this worker held the last slot waits for
+		// this check or for its scheduler's wake, whichever sees the slot.
+		if e.queued() == 0 || !e.reserve() {
+			return
+		}
 	}
 }
 
@@ -191,12 +259,7 @@ func (s *Serial) Len() int {
 	return len(s.queue)
 }
 
-func (s *Serial) run() {
-	s.ex.busy.Add(1)
-	defer s.ex.busy.Add(-1)
-	s.drain()
-	s.ex.drainReady()
-}
+func (s *Serial) run() { s.ex.work(s) }
 
 func (s *Serial) drain() {
 	for {
@@ -233,4 +296,5 @@ func (s *Serial) call(fn func()) {
 		}
 	}()
 	fn()
+	s.ex.done.Add(1)
 }

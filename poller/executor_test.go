@@ -557,3 +557,91 @@ func TestSerialForce(t *testing.T) {
 		t.Fatalf("ran %s, want [s1 s2 f1 f2]", got)
 	}
 }
+
+// TestExecutorGrowsForBlockedTasks: 40 Serials whose tasks each wait until
+// all 40 run at once. With Parallel 2 that completes only if the executor
+// sees its workers blocked and raises the limit; once the queue stays
+// empty the limit comes back down to Parallel.
+func TestExecutorGrowsForBlockedTasks(t *testing.T) {
+	const n = 40
+	e := newTestExecutor(t, ExecutorOptions{Workers: 64, Parallel: 2})
+	if l := e.Limit(); l != 2 {
+		t.Fatalf("Limit = %d on a new executor, want Parallel (2)", l)
+	}
+	var in sync.WaitGroup
+	in.Add(n)
+	all := make(chan struct{})
+	go func() { in.Wait(); close(all) }()
+	var out sync.WaitGroup
+	out.Add(n)
+	serials := make([]Serial, n)
+	for i := range serials {
+		serials[i].Init(e, 0)
+		if err := serials[i].Submit(func() {
+			defer out.Done()
+			in.Done()
+			<-all
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitChan(t, all, 20*time.Second, "all 40 blocked tasks to run at once")
+	out.Wait()
+	if l, g := e.Limit(), e.Grows(); l < n || g == 0 {
+		t.Fatalf("Limit %d after %d grows, want >= %d", l, g, n)
+	} else {
+		t.Logf("limit raised to %d in %d steps", l, g)
+	}
+	waitFor(t, 20*time.Second, "the limit to come back to Parallel", func() bool { return e.Limit() == 2 })
+}
+
+// TestExecutorHoldsParallelForCPUTasks: 2,000 Serials submit short CPU
+// tasks in bursts from 8 goroutines. The tasks never block, so no more
+// than Parallel workers run at once, however long the run queue gets.
+func TestExecutorHoldsParallelForCPUTasks(t *testing.T) {
+	e := newTestExecutor(t, ExecutorOptions{Parallel: 4})
+	serials := make([]Serial, 2000)
+	for i := range serials {
+		serials[i].Init(e, 0)
+	}
+	var peak, sink atomic.Int64
+	var done sync.WaitGroup
+	task := func() {
+		defer done.Done()
+		if w := e.workers.Load(); w > peak.Load() {
+			peak.Store(w)
+		}
+		x := 0
+		for i := range 20000 {
+			x += i * i
+		}
+		sink.Add(int64(x))
+	}
+	const rounds = 20
+	start := time.Now()
+	done.Add(rounds * len(serials))
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range rounds {
+				for i := g; i < len(serials); i += 8 {
+					if err := serials[i].Submit(task); err != nil {
+						t.Error(err)
+						done.Done()
+					}
+				}
+				time.Sleep(time.Millisecond)
+			}
+		}()
+	}
+	wg.Wait()
+	fin := make(chan struct{})
+	go func() { done.Wait(); close(fin) }()
+	waitChan(t, fin, 60*time.Second, "every task to run")
+	t.Logf("%v for %d tasks, peak %d workers", time.Since(start), rounds*len(serials), peak.Load())
+	if p, g := peak.Load(), e.Grows(); p > 4 || g != 0 {
+		t.Fatalf("%d workers at once, %d grows, for tasks that never block (Parallel 4)", p, g)
+	}
+}

@@ -138,6 +138,8 @@ var statDefs = []statDef{
 	{"siogate_broadcast_deliveries_total", "Sockets of this node that broadcasts were queued for.", nil},
 	{"siogate_packets_sent_total", "Socket.IO packets queued to clients (emits, acks, broadcast deliveries).", nil},
 	{"siogate_workers_busy", "Handler pool workers running now.", nil},
+	{"siogate_workers_limit", "Handler pool workers allowed at once now (raised while handlers block).", nil},
+	{"siogate_workers_grows_total", "Times blocked handlers raised the worker limit.", nil},
 	{"siogate_bytes_received_total", "Bytes read by the reactor (WebSocket and HTTP).", nil},
 	{"siogate_bytes_sent_total", "Bytes written by the reactor's WebSocket write path.", nil},
 	{"siogate_queued_bytes", "Bytes queued for WebSocket clients and not yet taken by the kernel.", nil},
@@ -226,6 +228,8 @@ func (c *statsCollector) Collect(ch chan<- prometheus.Metric) {
 	counter("siogate_broadcast_deliveries_total", hs.Deliveries)
 	counter("siogate_packets_sent_total", hs.PacketsOut)
 	gauge("siogate_workers_busy", float64(hs.WorkersBusy))
+	gauge("siogate_workers_limit", float64(hs.WorkersLimit))
+	counter("siogate_workers_grows_total", hs.WorkersGrows)
 	counter("siogate_bytes_received_total", ps.BytesIn)
 	counter("siogate_bytes_sent_total", ps.BytesOut)
 	gauge("siogate_queued_bytes", float64(queued))
