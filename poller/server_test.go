@@ -140,6 +140,12 @@ func TestBadHeads(t *testing.T) {
 		{"no version", "GET /\r\n\r\n", "HTTP/1.1 400 "},
 		{"head over 16 KiB", big, "HTTP/1.1 431 "},
 		{"head over 16 KiB, no end", "GET / HTTP/1.1\r\nX: " + strings.Repeat("b", 17<<10), "HTTP/1.1 431 "},
+		{"no host", "GET / HTTP/1.1\r\n\r\n", "HTTP/1.1 400 "},
+		{"two hosts", "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", "HTTP/1.1 400 "},
+		{"space in target", "GET /a b HTTP/1.1\r\nHost: x\r\n\r\n", "HTTP/1.1 400 "},
+		{"bad escape", "GET /%zz HTTP/1.1\r\nHost: x\r\n\r\n", "HTTP/1.1 400 "},
+		{"control byte in a value", "GET / HTTP/1.1\r\nHost: x\r\nX: a\rContent-Length: 4\r\n\r\n", "HTTP/1.1 400 "},
+		{"signed length", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: +4\r\n\r\nbody", "HTTP/1.1 400 "},
 		{"bad websocket key", "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\r\n", "HTTP/1.1 400 "},
 	}
 	for _, tc := range cases {
