@@ -144,8 +144,8 @@ func (s *Socket) markLeft() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.left = true
-	if s.leftCh != nil {
-		close(s.leftCh)
+	if s.aside != nil && s.aside.leftCh != nil {
+		close(s.aside.leftCh)
 	}
 }
 
@@ -153,13 +153,14 @@ func (s *Socket) markLeft() {
 func (s *Socket) awaitLeft() <-chan struct{} {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.leftCh == nil {
-		s.leftCh = make(chan struct{})
+	a := s.asideLocked()
+	if a.leftCh == nil {
+		a.leftCh = make(chan struct{})
 		if s.left {
-			close(s.leftCh)
+			close(a.leftCh)
 		}
 	}
-	return s.leftCh
+	return a.leftCh
 }
 
 // recoveryFailed counts and logs a recovery attempt that gets a new session.
@@ -198,11 +199,11 @@ const (
 // replayedLocked reports whether offset was replayed; it forgets the set
 // once its window is over. s.mu is held.
 func (s *Socket) replayedLocked(offset string) bool {
-	if time.Now().After(s.replayed.until) {
-		s.replayed = nil
+	if time.Now().After(s.aside.replayed.until) {
+		s.aside.replayed = nil
 		return false
 	}
-	_, dup := s.replayed.offsets[offset]
+	_, dup := s.aside.replayed.offsets[offset]
 	return dup
 }
 
@@ -235,7 +236,7 @@ func (s *Socket) queueMissed(missed []StoredPacket) {
 		queue = append(queue, p)
 	}
 	s.pending = queue
-	s.replayed = set
+	s.asideLocked().replayed = set
 }
 
 // skipsMiddlewares reports whether the namespace's middlewares are skipped

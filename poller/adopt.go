@@ -48,7 +48,7 @@ func (s *Server) Adopt(conn net.Conn, buffered []byte, h Handler) (*Conn, error)
 		_ = syscall.Close(fd)
 		return nil, fmt.Errorf("poller: adopt: %w", err)
 	}
-	c := &Conn{srv: s, nc: nc, fd: fd, remote: remote, local: local}
+	c := &Conn{srv: s, nc: nc, fd: int32(fd), adopted: &connAddrs{remote, local}}
 	c.ctx = connCtx{Context: context.Background(), c: c}
 	c.timer.Init(c.onTimer)
 	_ = nc.AddCloseCallback(c.closeCallback)

@@ -45,6 +45,9 @@ const (
 
 // connCtx lets a *Conn travel as netpoll's per-connection context without
 // an extra allocation.
+// connAddrs holds an adopted connection's addresses.
+type connAddrs struct{ remote, local net.Addr }
+
 type connCtx struct {
 	context.Context
 	c *Conn
@@ -61,12 +64,12 @@ type Conn struct {
 	ctx   connCtx
 	srv   *Server
 	nc    netpoll.Connection
-	fd    int
+	fd    int32 // packed with state: 8 bytes less per connection
 	state atomic.Uint32
 
-	// remote, local: set for adopted connections, whose netpoll connection
-	// has no addresses.
-	remote, local net.Addr
+	// adopted: the addresses of an adopted connection, whose netpoll
+	// connection has none (nil for accepted ones).
+	adopted *connAddrs
 
 	// read side: touched only by the I/O goroutine.
 	stash   []byte // partial request head or partial frame
@@ -88,22 +91,22 @@ type Conn struct {
 	closed     bool     // close callback ran; the fd must not be touched
 	backlogged bool     // kernel buffer was full; in the server's retry set
 	pending    bool     // in a flush shard's list (write behind)
-	reason     error    // why the connection ended (first one wins)
 	closeTCP   bool     // ask netpoll to close once the queue is empty
+	reason     error    // why the connection ended (first one wins)
 }
 
 // RemoteAddr returns the peer's address.
 func (c *Conn) RemoteAddr() net.Addr {
-	if c.remote != nil {
-		return c.remote
+	if c.adopted != nil {
+		return c.adopted.remote
 	}
 	return c.nc.RemoteAddr()
 }
 
 // LocalAddr returns the local address.
 func (c *Conn) LocalAddr() net.Addr {
-	if c.local != nil {
-		return c.local
+	if c.adopted != nil {
+		return c.adopted.local
 	}
 	return c.nc.LocalAddr()
 }

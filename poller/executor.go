@@ -3,6 +3,7 @@ package poller
 import (
 	"errors"
 	"fmt"
+	"math"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -23,8 +24,11 @@ import (
 // goroutine per task: the Go runtime keeps a descriptor for every goroutine
 // that ever ran at once, so a worker peak is memory held for good.
 type Executor struct {
-	pool   *ants.Pool
-	workFn func() // e.work(nil): a worker for the run queue
+	// pool runs invoke(arg): arg is the *Serial to drain first, or the
+	// Executor itself for a worker that only drains the run queue (ants
+	// ends a worker given nil). A pool with one function spares every
+	// Serial a closure of its own.
+	pool *ants.PoolWithFunc
 
 	floor, ceil int64         // bounds of limit: Parallel and Workers
 	limit       atomic.Int64  // workers allowed to run now
@@ -65,13 +69,13 @@ func NewExecutor(o ExecutorOptions) (*Executor, error) {
 		o.Parallel = max(8, 4*runtime.GOMAXPROCS(0))
 	}
 	o.Parallel = min(o.Parallel, o.Workers)
-	p, err := ants.NewPool(o.Workers, ants.WithNonblocking(true), ants.WithExpiryDuration(10*time.Second))
+	e := &Executor{onPanic: o.OnPanic, kickStop: make(chan struct{}),
+		floor: int64(o.Parallel), ceil: int64(o.Workers)}
+	p, err := ants.NewPoolWithFunc(o.Workers, e.invoke, ants.WithNonblocking(true), ants.WithExpiryDuration(10*time.Second))
 	if err != nil {
 		return nil, fmt.Errorf("poller: executor pool: %w", err)
 	}
-	e := &Executor{pool: p, onPanic: o.OnPanic, kickStop: make(chan struct{}),
-		floor: int64(o.Parallel), ceil: int64(o.Workers)}
-	e.workFn = func() { e.work(nil) }
+	e.pool = p
 	e.limit.Store(e.floor)
 	e.adapt.init()
 	e.wg.Add(1)
@@ -117,9 +121,13 @@ func (e *Executor) reserve() bool {
 	}
 }
 
-// start runs fn on a pool worker in a slot already reserved.
-func (e *Executor) start(fn func()) error {
-	err := e.pool.Submit(fn)
+// start runs work(s) on a pool worker in a slot already reserved.
+func (e *Executor) start(s *Serial) error {
+	var arg any = e
+	if s != nil {
+		arg = s
+	}
+	err := e.pool.Invoke(arg)
 	if err != nil {
 		e.workers.Add(-1)
 	}
@@ -132,7 +140,7 @@ func (e *Executor) schedule(s *Serial) {
 		return
 	}
 	if e.reserve() {
-		err := e.start(s.runFn)
+		err := e.start(s)
 		if err == nil {
 			return
 		}
@@ -153,7 +161,7 @@ func (e *Executor) schedule(s *Serial) {
 // wake starts a worker for the run queue if the limit allows one.
 func (e *Executor) wake() {
 	if e.reserve() {
-		_ = e.start(e.workFn) // on overload the kicker retries
+		_ = e.start(nil) // on overload the kicker retries
 	}
 }
 
@@ -176,6 +184,11 @@ func (e *Executor) queued() int {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return len(e.ready)
+}
+
+func (e *Executor) invoke(arg any) {
+	s, _ := arg.(*Serial) // nil for the Executor: the run queue only
+	e.work(s)
 }
 
 // work is a worker: it drains s (if any), then the run queue, and gives
@@ -206,8 +219,7 @@ var ErrMailboxFull = errors.New("poller: mailbox full")
 // The zero value is not usable; call Init.
 type Serial struct {
 	ex        *Executor
-	limit     int
-	runFn     func()
+	limit     int32
 	scheduled atomic.Bool
 
 	mu    sync.Mutex
@@ -220,8 +232,7 @@ func (s *Serial) Init(ex *Executor, limit int) {
 	if limit <= 0 {
 		limit = 1024
 	}
-	s.ex, s.limit = ex, limit
-	s.runFn = s.run
+	s.ex, s.limit = ex, int32(min(limit, math.MaxInt32))
 }
 
 // Submit queues fn. It never blocks; it returns ErrMailboxFull when the
@@ -229,7 +240,7 @@ func (s *Serial) Init(ex *Executor, limit int) {
 // policy (siogate disconnects the socket).
 func (s *Serial) Submit(fn func()) error {
 	s.mu.Lock()
-	if len(s.queue) >= s.limit {
+	if len(s.queue) >= int(s.limit) {
 		s.mu.Unlock()
 		return ErrMailboxFull
 	}
@@ -258,8 +269,6 @@ func (s *Serial) Len() int {
 	defer s.mu.Unlock()
 	return len(s.queue)
 }
-
-func (s *Serial) run() { s.ex.work(s) }
 
 func (s *Serial) drain() {
 	for {

@@ -210,7 +210,7 @@ func (s *Server) onPrepare(nc netpoll.Connection) context.Context {
 	c := &Conn{srv: s, nc: nc}
 	c.ctx = connCtx{Context: context.Background(), c: c}
 	if fc, ok := nc.(interface{ Fd() int }); ok {
-		c.fd = fc.Fd()
+		c.fd = int32(fc.Fd())
 	}
 	s.stats.accepted.Add(1)
 	s.stats.sniffing.Add(1)
