@@ -62,7 +62,7 @@ func (s *Server) Upgrade(r *poller.Request) (poller.Handler, error) {
 		if s.opts.DisableUpgrades {
 			return rejectAfterOpen{}, nil
 		}
-		return &wsTransport{sess: ss, probing: true}, nil
+		return &wsTransport{sess: ss, probe: &wsProbe{}}, nil
 	}
 	if s.draining.Load() {
 		return nil, &poller.HTTPError{Status: http.StatusServiceUnavailable, Body: []byte("Server shutting down")}

@@ -10,17 +10,22 @@ import (
 // of a session opened directly over WebSocket, or a probe upgrading a polling
 // session.
 type wsTransport struct {
-	sess    *Session
-	conn    *poller.Conn
-	probing bool // upgrade in progress: only 2probe and 5 are expected
-	timer   poller.Timer
+	sess  *Session
+	conn  *poller.Conn
+	probe *wsProbe // upgrade in progress: only 2probe and 5 are expected
+}
+
+// wsProbe is what a WebSocket needs while it probes an upgrade; dropped
+// once the upgrade is done, so an open WebSocket does not carry its timer.
+type wsProbe struct {
+	timer poller.Timer // UpgradeTimeout
 }
 
 func (t *wsTransport) OnOpen(c *poller.Conn) {
 	t.conn = c
 	s := t.sess
 	srv := s.srv
-	if !t.probing {
+	if t.probe == nil {
 		// The session was created with draining set, so anything sent before
 		// this point waits in its queue behind the open packet.
 		_ = c.Send(srv.openFrame(s, false))
@@ -42,8 +47,8 @@ func (t *wsTransport) OnOpen(c *poller.Conn) {
 		c.Close(1008, "session already upgraded")
 		return
 	}
-	t.timer.Init(func() { c.Close(1008, "upgrade timeout") })
-	srv.wheel.Reset(&t.timer, srv.opts.UpgradeTimeout)
+	t.probe.timer.Init(func() { c.Close(1008, "upgrade timeout") })
+	srv.wheel.Reset(&t.probe.timer, srv.opts.UpgradeTimeout)
 }
 
 func (t *wsTransport) OnMessage(c *poller.Conn, op ws.OpCode, payload []byte) {
@@ -51,13 +56,13 @@ func (t *wsTransport) OnMessage(c *poller.Conn, op ws.OpCode, payload []byte) {
 	if len(payload) > s.srv.opts.MaxPayload {
 		// The reactor's own limit may be larger than this server's.
 		c.Close(1009, "message too big")
-		if !t.probing {
+		if t.probe == nil {
 			s.closeWith(ReasonTransportError, ErrPayloadTooLarge, msgClose)
 		}
 		return
 	}
 	if op == ws.OpBinary {
-		if t.probing {
+		if t.probe != nil {
 			c.Close(1002, "unexpected binary frame during upgrade")
 			return
 		}
@@ -66,7 +71,7 @@ func (t *wsTransport) OnMessage(c *poller.Conn, op ws.OpCode, payload []byte) {
 	}
 	p, err := DecodeText(payload)
 	if err != nil {
-		if t.probing {
+		if t.probe != nil {
 			c.Close(1002, "bad packet during upgrade")
 			return
 		}
@@ -74,7 +79,7 @@ func (t *wsTransport) OnMessage(c *poller.Conn, op ws.OpCode, payload []byte) {
 		s.closeWith(ReasonParseError, err, msgClose)
 		return
 	}
-	if t.probing {
+	if t.probe != nil {
 		t.onProbePacket(c, p)
 		return
 	}
@@ -108,8 +113,8 @@ func (t *wsTransport) onProbePacket(c *poller.Conn, p Packet) {
 			c.Close(1008, "upgrade refused")
 			return
 		}
-		s.srv.wheel.Stop(&t.timer)
-		t.probing = false
+		s.srv.wheel.Stop(&t.probe.timer)
+		t.probe = nil
 	default:
 		c.Close(1002, "unexpected packet during upgrade")
 	}
@@ -159,8 +164,8 @@ func (s *Session) drainTo(c *poller.Conn) {
 
 func (t *wsTransport) OnClose(c *poller.Conn, reason error) {
 	s := t.sess
-	if t.probing {
-		s.srv.wheel.Stop(&t.timer)
+	if t.probe != nil {
+		s.srv.wheel.Stop(&t.probe.timer)
 		s.mu.Lock()
 		if s.probe == c {
 			s.probe, s.upgrading = nil, false
