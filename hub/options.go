@@ -31,6 +31,10 @@ type Options struct {
 	// handled (default 1024); past it the client is disconnected.
 	MaxMailbox int
 	// Workers bounds the goroutines running handlers (default 10,000).
+	// While handlers only use the CPU, 4 × GOMAXPROCS of them (at least 8)
+	// run at once; more are started, up to Workers, while handlers block
+	// (poller.ExecutorOptions.Parallel; Stats.WorkersLimit shows the
+	// current bound).
 	Workers int
 
 	// MaxConnections, MaxConnectionsPerIP, HandshakeRate, HandshakeBurst

@@ -96,7 +96,7 @@ func parseConfig(args []string, out io.Writer) (config, error) {
 	fs.DurationVar(&c.connectTimeout, "connect-timeout", 45*time.Second, "a connection that joins no namespace within this is closed")
 	fs.IntVar(&c.maxPayload, "max-payload", 1000000, "largest message or polling body a client may send, bytes")
 	fs.IntVar(&c.maxQueued, "max-queued", 1<<20, "outbound bytes queued per client before it is cut as a slow consumer")
-	fs.IntVar(&c.workers, "workers", 10000, "goroutines running socket handlers (auth, webhooks) at most")
+	fs.IntVar(&c.workers, "workers", 10000, "goroutines running socket handlers (auth, webhooks) at most; 4 x GOMAXPROCS run while handlers do not block, more only while they do (siogate_workers_limit)")
 	fs.StringVar(&origins, "allowed-origins", "", "origins allowed to open WebSocket and polling connections (empty: the gateway's own host only; * for any; else a list like https://app.example.com)")
 
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 25*time.Second, "on SIGTERM/SIGINT, exit within this")
