@@ -4,11 +4,13 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -31,8 +33,20 @@ func NewProbe(addr string) *Probe {
 	}
 }
 
-// Get fetches path and returns the body of a 200 answer.
+// Get fetches path and returns the body of a 200 answer. A request whose
+// connection ends before any answer (io.EOF, a reset) is sent once more on
+// a new connection: the debug endpoints are idempotent, and the nbio target
+// was seen to drop one such connection during a reconnect storm (CI,
+// session 5). A second failure is returned.
 func (p *Probe) Get(ctx context.Context, path string) ([]byte, error) {
+	body, err := p.get(ctx, path)
+	if err != nil && ctx.Err() == nil && (errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET)) {
+		body, err = p.get(ctx, path)
+	}
+	return body, err
+}
+
+func (p *Probe) get(ctx context.Context, path string) ([]byte, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.base+path, nil)
 	if err != nil {
 		return nil, err

@@ -2,6 +2,7 @@ package proc
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -57,5 +58,51 @@ func TestProbe(t *testing.T) {
 	close(exited)
 	if err := p.WaitReady(ctx, "/missing", exited); err == nil {
 		t.Fatal("WaitReady of an exited server: no error")
+	}
+}
+
+// TestProbeRetriesDroppedConnection: a server that closes connections
+// without answering. Get tries a second connection once: it succeeds when
+// only the first was dropped and fails when both are.
+func TestProbeRetriesDroppedConnection(t *testing.T) {
+	for _, tc := range []struct {
+		drop   int // connections closed before the answer
+		wantOK bool
+	}{{1, true}, {2, false}} {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		accepted := make(chan int, 1)
+		go func() {
+			n := 0
+			defer func() { accepted <- n }()
+			for {
+				c, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				n++
+				_, _ = c.Read(make([]byte, 4096)) // the request head
+				if n > tc.drop {
+					_, _ = c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"))
+				}
+				_ = c.Close()
+			}
+		}()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		body, err := NewProbe(ln.Addr().String()).Get(ctx, "/debug/gc")
+		cancel()
+		_ = ln.Close()
+		conns := <-accepted
+		if tc.wantOK && (err != nil || string(body) != "ok") {
+			t.Errorf("drop %d: %q, %v", tc.drop, body, err)
+		}
+		if !tc.wantOK && err == nil {
+			t.Errorf("drop %d: no error", tc.drop)
+		}
+		if conns != 2 {
+			t.Errorf("drop %d: %d connections, want 2 (one retry)", tc.drop, conns)
+		}
 	}
 }
