@@ -196,9 +196,12 @@ const (
 	replayWindow = 10 * time.Second
 )
 
-// replayedLocked reports whether offset was replayed; it forgets the set
-// once its window is over. s.mu is held.
+// replayedLocked reports whether offset was replayed to this recovered
+// socket; it forgets the set once its window is over. s.mu is held.
 func (s *Socket) replayedLocked(offset string) bool {
+	if s.aside == nil || s.aside.replayed == nil {
+		return false
+	}
 	if time.Now().After(s.aside.replayed.until) {
 		s.aside.replayed = nil
 		return false

@@ -253,7 +253,7 @@ func (s *Socket) sendOutgoing(out []*eio.Outgoing, volatile bool) error {
 // offset ("" for none).
 func (s *Socket) sendStamped(out []*eio.Outgoing, volatile bool, offset string) error {
 	s.mu.Lock()
-	if s.aside != nil && s.aside.replayed != nil && offset != "" && s.replayedLocked(offset) {
+	if offset != "" && s.replayedLocked(offset) {
 		s.mu.Unlock()
 		return nil // the recovery replay had it (recovery_connect.go)
 	}

@@ -43,11 +43,11 @@ const (
 	stateClosed
 )
 
-// connCtx lets a *Conn travel as netpoll's per-connection context without
-// an extra allocation.
 // connAddrs holds an adopted connection's addresses.
 type connAddrs struct{ remote, local net.Addr }
 
+// connCtx lets a *Conn travel as netpoll's per-connection context without
+// an extra allocation.
 type connCtx struct {
 	context.Context
 	c *Conn

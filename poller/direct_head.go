@@ -26,8 +26,8 @@ type headInfo struct {
 
 // parseHead parses a complete request head (validated by sniff) into req:
 // method, target, Host, headers (canonical keys) and Content-Length. It
-// refuses what net/http's server refuses with a 400: a method that is not
-// a token, a target with a space, a control byte or a bad escape, a header
+// refuses what net/http's server refuses with a 400 (sniff has checked the
+// method already): a target with a space, a control byte or a bad escape, a header
 // line that is not "token: value" with a value free of control bytes, a
 // Content-Length that is not digits (or two that differ), and a request
 // without exactly one Host header (HTTP/1.1) or with several (HTTP/1.0).
@@ -40,7 +40,7 @@ func parseHead(head []byte, req *Request) (headInfo, error) {
 	sp1 := bytes.IndexByte(line, ' ')
 	sp2 := bytes.LastIndexByte(line, ' ')
 	target := line[sp1+1 : sp2]
-	if !validToken(line[:sp1]) || !validTarget(target) {
+	if !validTarget(target) {
 		return info, errBadRequestLine
 	}
 	req.Method = string(line[:sp1])
@@ -71,11 +71,12 @@ func parseHead(head []byte, req *Request) (headInfo, error) {
 			req.Host = value
 			hosts++
 		case "Content-Length":
-			n, err := strconv.ParseInt(value, 10, 64)
-			if err != nil || !allDigits(raw) || (seenLength && n != req.ContentLength) {
+			// Digits only: ParseUint refuses a sign; 63 bits fit int64.
+			n, err := strconv.ParseUint(value, 10, 63)
+			if err != nil || (seenLength && int64(n) != req.ContentLength) {
 				return info, errBadContentLength
 			}
-			req.ContentLength, seenLength = n, true
+			req.ContentLength, seenLength = int64(n), true
 		case "Transfer-Encoding", "Expect":
 			info.handOff = true
 		case "Connection":
@@ -119,18 +120,6 @@ func validTarget(b []byte) bool {
 func validValue(b []byte) bool {
 	for _, c := range b {
 		if c < ' ' && c != '\t' || c == 0x7f {
-			return false
-		}
-	}
-	return true
-}
-
-func allDigits(b []byte) bool {
-	if len(b) == 0 {
-		return false
-	}
-	for _, c := range b {
-		if c < '0' || c > '9' {
 			return false
 		}
 	}
